@@ -1,0 +1,110 @@
+package io.tokensweeper.cli;
+
+import io.dropwizard.core.cli.Cli;
+import io.dropwizard.core.cli.ConfiguredCommand;
+import io.dropwizard.core.setup.Bootstrap;
+import io.tokensweeper.TokenSweeperConfiguration;
+import io.tokensweeper.db.Database;
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeRequest;
+import io.tokensweeper.purge.PurgeResult;
+import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.scheduler.NodeIds;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import net.sourceforge.argparse4j.impl.Arguments;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+
+/**
+ * {@code cleanup config.yml [--job ...] [--dry-run]}: one purge now, in this process, for users who drive
+ * token-sweeper from an outside cron. Prints one summary line per job; exits non-zero if any failed.
+ */
+public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
+    private static final String ALL = "all";
+
+    public CleanupCommand() {
+        super("cleanup", "Run the purge now in this process and exit");
+    }
+
+    @Override
+    public void configure(Subparser subparser) {
+        super.configure(subparser);
+        List<String> choices = new ArrayList<>();
+        Arrays.stream(JobName.values()).map(JobName::id).forEach(choices::add);
+        choices.add(ALL);
+        subparser.addArgument("--job").choices(choices).setDefault(ALL)
+                .help("which purge to run (default: all enabled ones)");
+        subparser.addArgument("--dry-run").dest("dryRun").action(Arguments.storeTrue())
+                .help("count what would be deleted, delete nothing");
+    }
+
+    @Override
+    protected void run(Bootstrap<TokenSweeperConfiguration> bootstrap, Namespace namespace,
+                       TokenSweeperConfiguration config) throws Exception {
+        String jobArgument = namespace.getString("job");
+        boolean dryRun = namespace.getBoolean("dryRun");
+        PrintStream out = System.out;
+        CountDownLatch finished = new CountDownLatch(1);
+        try (Database database = config.getDatabase().build(bootstrap.getMetricRegistry(), "cli")) {
+            database.start();
+            PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
+                    database.schema(), bootstrap.getMetricRegistry(), NodeIds.forCli(), Clock.systemUTC());
+            purgeService.start();
+            Thread hook = stopOnSignal(purgeService, finished);
+            List<JobName> jobs = jobsToRun(jobArgument, purgeService, config);
+            List<PurgeResult> failed = new ArrayList<>();
+            for (JobName job : jobs) {
+                PurgeResult result = purgeService.run(job, PurgeRequest.cli(dryRun));
+                out.println(result.summary());
+                if (!result.succeeded()) {
+                    failed.add(result);
+                }
+            }
+            finished.countDown();
+            Runtime.getRuntime().removeShutdownHook(hook);
+            if (!failed.isEmpty()) {
+                throw new IllegalStateException(failed.size() + " of " + jobs.size() + " purge(s) did not succeed");
+            }
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private static List<JobName> jobsToRun(String jobArgument, PurgeService purgeService,
+                                           TokenSweeperConfiguration config) {
+        if (!ALL.equals(jobArgument)) {
+            JobName job = JobName.fromId(jobArgument).orElseThrow();
+            if (!purgeService.isEnabled(job)) {
+                throw new IllegalArgumentException("--job " + job + ": that purge is disabled ("
+                        + config.getCleanup().target(job).configPath() + ".enabled: false)");
+            }
+            return List.of(job);
+        }
+        return Arrays.stream(JobName.values()).filter(purgeService::isEnabled).toList();
+    }
+
+    /** Ctrl-C ends the running batch cleanly and lets the history row be completed before exit. */
+    private static Thread stopOnSignal(PurgeService purgeService, CountDownLatch finished) {
+        Thread hook = new Thread(() -> {
+            purgeService.requestStop();
+            try {
+                finished.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "cleanup-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    @Override
+    public void onError(Cli cli, Namespace namespace, Throwable e) {
+        cli.getStdErr().println("cleanup failed: " + e.getMessage());
+    }
+}

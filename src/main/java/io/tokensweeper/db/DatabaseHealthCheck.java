@@ -1,0 +1,32 @@
+package io.tokensweeper.db;
+
+import com.codahale.metrics.health.HealthCheck;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+/** Healthy when a real query answers within a few seconds; reports the database clock and version. */
+public final class DatabaseHealthCheck extends HealthCheck {
+    private static final int QUERY_TIMEOUT_SECONDS = 3;
+
+    private final Database database;
+
+    public DatabaseHealthCheck(Database database) {
+        this.database = database;
+    }
+
+    @Override
+    protected Result check() throws Exception {
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            try (ResultSet rs = statement.executeQuery("SELECT now(), current_setting('server_version')")) {
+                rs.next();
+                return Result.builder().healthy()
+                        .withDetail("databaseTime", rs.getObject(1).toString())
+                        .withDetail("serverVersion", rs.getString(2))
+                        .build();
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.tokensweeper.jobs;
+
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeRequest;
+import io.tokensweeper.purge.PurgeResult;
+import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.purge.Trigger;
+import java.time.Instant;
+import org.quartz.Job;
+import org.quartz.JobDataMap;
+import org.quartz.JobExecutionContext;
+import org.quartz.JobExecutionException;
+import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
+
+/**
+ * A Quartz job that purges one target. Thin on purpose: it works out who fired it and hands over to
+ * the {@link PurgeService}, which records and logs everything; a failed purge never escapes as an
+ * exception that Quartz would retry or log without context.
+ */
+public abstract class CleanupJob implements Job {
+    /** Scheduler-context key under which the node's {@link PurgeService} is found. */
+    public static final String PURGE_SERVICE = "purgeService";
+    /** Job data keys set on a manual trigger. */
+    public static final String TRIGGER_KIND = "trigger";
+    public static final String DRY_RUN = "dryRun";
+
+    protected abstract JobName job();
+
+    @Override
+    public void execute(JobExecutionContext context) throws JobExecutionException {
+        PurgeService purgeService;
+        try {
+            purgeService = (PurgeService) context.getScheduler().getContext().get(PURGE_SERVICE);
+        } catch (SchedulerException e) {
+            throw new JobExecutionException("No purge service in the scheduler context", e, false);
+        }
+        PurgeResult result = purgeService.run(job(), request(context));
+        context.setResult(result);
+    }
+
+    static PurgeRequest request(JobExecutionContext context) {
+        JobDataMap data = context.getMergedJobDataMap();
+        if (context.isRecovering()) {
+            Instant originalFireTime = data.containsKey(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS)
+                    ? Instant.ofEpochMilli(data.getLong(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS))
+                    : null;
+            return new PurgeRequest(Trigger.RECOVERY, originalFireTime, data.getBooleanValue(DRY_RUN));
+        }
+        if (Trigger.MANUAL.id().equals(data.getString(TRIGGER_KIND))) {
+            return PurgeRequest.manual(data.getBooleanValue(DRY_RUN));
+        }
+        return new PurgeRequest(Trigger.CRON, context.getScheduledFireTime().toInstant(), false);
+    }
+}

@@ -1,0 +1,92 @@
+package io.tokensweeper.purge;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
+import io.dropwizard.validation.MinDuration;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code cleanup.batch:} block. Each batch is its own short transaction; the defaults follow what
+ * large operators settled on after big deletes hurt them (small batches, bounded waits).
+ */
+public class BatchFactory {
+    @Min(1)
+    @Max(100_000)
+    private int size = 5_000;
+
+    @NotNull
+    @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS)
+    @MaxDuration(value = 1, unit = TimeUnit.MINUTES)
+    private Duration pause = Duration.milliseconds(0);
+
+    @NotNull
+    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
+    private Duration lockTimeout = Duration.seconds(2);
+
+    @NotNull
+    @MinDuration(value = 100, unit = TimeUnit.MILLISECONDS)
+    private Duration statementTimeout = Duration.seconds(30);
+
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration maxRunTime = Duration.hours(1);
+
+    @JsonProperty
+    public int getSize() {
+        return size;
+    }
+
+    @JsonProperty
+    public void setSize(int size) {
+        this.size = size;
+    }
+
+    @JsonProperty
+    public Duration getPause() {
+        return pause;
+    }
+
+    @JsonProperty
+    public void setPause(Duration pause) {
+        this.pause = pause;
+    }
+
+    @JsonProperty
+    public Duration getLockTimeout() {
+        return lockTimeout;
+    }
+
+    @JsonProperty
+    public void setLockTimeout(Duration lockTimeout) {
+        this.lockTimeout = lockTimeout;
+    }
+
+    @JsonProperty
+    public Duration getStatementTimeout() {
+        return statementTimeout;
+    }
+
+    @JsonProperty
+    public void setStatementTimeout(Duration statementTimeout) {
+        this.statementTimeout = statementTimeout;
+    }
+
+    @JsonProperty
+    public Duration getMaxRunTime() {
+        return maxRunTime;
+    }
+
+    @JsonProperty
+    public void setMaxRunTime(Duration maxRunTime) {
+        this.maxRunTime = maxRunTime;
+    }
+
+    public BatchSettings build() {
+        return new BatchSettings(size, pause.toJavaDuration(), lockTimeout.toJavaDuration(),
+                statementTimeout.toJavaDuration(), maxRunTime.toJavaDuration());
+    }
+}

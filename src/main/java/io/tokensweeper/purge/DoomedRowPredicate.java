@@ -1,0 +1,43 @@
+package io.tokensweeper.purge;
+
+/**
+ * The SQL condition that is true only for rows we may delete: marked (revoked/used) or expired, by the
+ * database's clock. NULL never qualifies (a NULL expiry never expires, a NULL flag is not set), so any
+ * doubt keeps the row.
+ */
+final class DoomedRowPredicate {
+    private DoomedRowPredicate() {
+    }
+
+    static String sql(PurgeTarget target) {
+        String expired = beforeCutoff(target.expiresAt(), target);
+        String marked = marked(target);
+        return marked == null ? expired : "(" + marked + " OR " + expired + ")";
+    }
+
+    private static String marked(PurgeTarget target) {
+        Column marker = target.marker();
+        boolean retained = !target.retention().isZero();
+        if (marker.type() == ColumnType.BOOLEAN) {
+            // A boolean cannot say when a row was revoked; with a retention period such rows are kept
+            // until they expire plus that period (reuse detection needs them until then anyway).
+            return retained ? null : marker.quoted() + " IS TRUE";
+        }
+        return retained ? beforeCutoff(marker, target) : marker.quoted() + " IS NOT NULL";
+    }
+
+    /**
+     * column &lt; now() - retention. A naive timestamp is compared twice: once against the cutoff
+     * converted to the configured zone (so an index on the column is used), and once converted to an
+     * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
+     */
+    private static String beforeCutoff(Column column, PurgeTarget target) {
+        String cutoff = "(now() - make_interval(secs => " + target.retention().toSeconds() + "))";
+        if (column.type() == ColumnType.TIMESTAMPTZ) {
+            return column.quoted() + " < " + cutoff;
+        }
+        String zone = Sql.literal(target.timestampZone().getId());
+        return "(" + column.quoted() + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
+                + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
+    }
+}

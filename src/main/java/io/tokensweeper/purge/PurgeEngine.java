@@ -1,0 +1,237 @@
+package io.tokensweeper.purge;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes a target's doomed rows in batches, each its own short transaction, under the target's fence.
+ * A batch locks at most {@code size} rows found by the predicate (skipping rows another session has
+ * locked), deletes them by ctid and re-checks the predicate, so a row changed meanwhile is kept. A last
+ * pass without SKIP LOCKED picks up what was skipped. Stops between batches on shutdown or max run time.
+ * Never holds more than one batch of ids in memory or in a transaction.
+ */
+public final class PurgeEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(PurgeEngine.class);
+    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+
+    private final DataSource dataSource;
+    private final RunHistory history;
+    private final BatchSettings batch;
+    private final StopSignal stopSignal;
+    private final Clock clock;
+
+    public PurgeEngine(DataSource dataSource, RunHistory history, BatchSettings batch, StopSignal stopSignal,
+                       Clock clock) {
+        this.dataSource = dataSource;
+        this.history = history;
+        this.batch = batch;
+        this.stopSignal = stopSignal;
+        this.clock = clock;
+    }
+
+    public PurgeResult run(PurgeTarget target, PurgeRequest request, String nodeId) {
+        Instant started = clock.instant();
+        Long runId = null;
+        Progress progress = new Progress();
+        try {
+            runId = history.start(target.job(), request, nodeId);
+            LOG.info("Purge {} run {} started: trigger {}, node {}{}", target.job(), runId, request.trigger().id(),
+                    nodeId, request.dryRun() ? ", dry run" : "");
+            purge(target, request, progress, started, runId);
+        } catch (SQLException | RuntimeException e) {
+            progress.fail(e);
+            LOG.error("Purge {} run {} failed after {} rows in {} batches; the rows left stay for the next run",
+                    target.job(), runId == null ? "-" : runId, progress.rows, progress.batches, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            progress.interrupt("the run's thread was interrupted");
+        }
+        PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), progress.status,
+                request.dryRun(), progress.rows, progress.batches, Duration.between(started, clock.instant()),
+                nodeId, progress.error);
+        record(result);
+        return result;
+    }
+
+    private void purge(PurgeTarget target, PurgeRequest request, Progress progress, Instant started, long runId)
+            throws SQLException, InterruptedException {
+        try (Connection connection = dataSource.getConnection()) {
+            if (!RunFence.tryAcquire(connection, target)) {
+                progress.failWith("another purge of " + target.displayName() + " is running, held by "
+                        + RunFence.holder(connection, target) + "; this run deleted nothing");
+                return;
+            }
+            boolean released = false;
+            try {
+                if (request.dryRun()) {
+                    progress.rows = countDoomed(connection, target);
+                } else {
+                    deleteInBatches(connection, target, progress, started, runId);
+                }
+                connection.setAutoCommit(true);
+                RunFence.release(connection, target);
+                released = true;
+            } finally {
+                if (!released) {
+                    discard(connection);
+                }
+            }
+        }
+        if (progress.status == RunStatus.RUNNING) {
+            progress.status = RunStatus.SUCCEEDED;
+        }
+    }
+
+    private void deleteInBatches(Connection connection, PurgeTarget target, Progress progress, Instant started,
+                                 long runId) throws SQLException, InterruptedException {
+        String predicate = DoomedRowPredicate.sql(target);
+        String table = target.qualifiedTable();
+        String skipLockedSql = batchSql(table, predicate, true);
+        String finalPassSql = batchSql(table, predicate, false);
+        Instant deadline = started.plus(batch.maxRunTime());
+        Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
+        boolean finalPass = false;
+        connection.setAutoCommit(false);
+        while (true) {
+            if (stopSignal.isStopRequested()) {
+                progress.interrupt("the node is shutting down; the rest is left for the next run");
+                return;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                progress.interrupt("reached the maximum run time " + batch.maxRunTime()
+                        + "; the rest is left for the next run");
+                return;
+            }
+            int deleted = deleteBatch(connection, finalPass ? finalPassSql : skipLockedSql);
+            progress.rows += deleted;
+            progress.batches++;
+            if (deleted < batch.size()) {
+                if (finalPass) {
+                    return;
+                }
+                finalPass = true;
+                continue;
+            }
+            if (!clock.instant().isBefore(nextProgressLog)) {
+                LOG.info("Purge {} run {} in progress: {} rows in {} batches so far", target.job(), runId,
+                        progress.rows, progress.batches);
+                nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
+            }
+            stopSignal.pause(batch.pause());
+        }
+    }
+
+    private static String batchSql(String table, String predicate, boolean skipLocked) {
+        return "DELETE FROM ONLY " + table + " WHERE ctid = ANY(ARRAY("
+                + "SELECT ctid FROM ONLY " + table + " WHERE " + predicate
+                + " LIMIT ? FOR UPDATE" + (skipLocked ? " SKIP LOCKED" : "") + "))"
+                + " AND " + predicate;
+    }
+
+    private int deleteBatch(Connection connection, String sql) throws SQLException {
+        try {
+            setLocalTimeouts(connection);
+            int deleted;
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                statement.setInt(1, batch.size());
+                deleted = statement.executeUpdate();
+            }
+            connection.commit();
+            return deleted;
+        } catch (SQLException e) {
+            rollbackQuietly(connection);
+            throw e;
+        }
+    }
+
+    private void setLocalTimeouts(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)")) {
+            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
+            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
+            statement.executeQuery().close();
+        }
+    }
+
+    private long countDoomed(Connection connection, PurgeTarget target) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT count(*) FROM ONLY " + target.qualifiedTable() + " WHERE "
+                        + DoomedRowPredicate.sql(target))) {
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private void record(PurgeResult result) {
+        if (result.runId() != null) {
+            try {
+                history.finish(result.runId(), result.status(), result.rowsDeleted(), result.batches(),
+                        result.error());
+            } catch (SQLException e) {
+                LOG.error("Could not record the end of purge {} run {} ({}); the row stays 'running' until a node"
+                        + " closes it", result.job(), result.runId(), result.status().id(), e);
+            }
+        }
+        if (result.status() == RunStatus.FAILED) {
+            LOG.error("Purge finished: {}", result.summary());
+        } else if (result.status() == RunStatus.INTERRUPTED) {
+            LOG.warn("Purge finished: {}", result.summary());
+        } else {
+            LOG.info("Purge finished: {}", result.summary());
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.debug("Rollback after a failed batch failed too; the connection will be discarded", e);
+        }
+    }
+
+    /** A connection that may still hold the fence must never go back to the pool. */
+    private void discard(Connection connection) {
+        if (dataSource instanceof HikariDataSource hikari) {
+            hikari.evictConnection(connection);
+        } else {
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException e) {
+                LOG.warn("Could not abort a purge connection that may hold an advisory lock", e);
+            }
+        }
+    }
+
+    /** The counts of a run in progress and how it ended. */
+    private static final class Progress {
+        RunStatus status = RunStatus.RUNNING;
+        long rows;
+        int batches;
+        String error;
+
+        void fail(Exception e) {
+            failWith(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        }
+
+        void failWith(String message) {
+            status = RunStatus.FAILED;
+            error = message;
+        }
+
+        void interrupt(String reason) {
+            status = RunStatus.INTERRUPTED;
+            error = reason;
+        }
+    }
+}

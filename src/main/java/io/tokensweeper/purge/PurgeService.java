@@ -1,0 +1,101 @@
+package io.tokensweeper.purge;
+
+import com.codahale.metrics.MetricRegistry;
+import io.dropwizard.lifecycle.Managed;
+import java.time.Clock;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the jobs, the admin task and the CLI call: runs a purge of one configured target and records it
+ * in the history, the log and the metrics. At start every enabled target is checked against the live
+ * catalog, so a misconfigured target stops the node before anything is deleted.
+ */
+public final class PurgeService implements Managed {
+    private static final Logger LOG = LoggerFactory.getLogger(PurgeService.class);
+
+    private final CleanupFactory config;
+    private final DataSource dataSource;
+    private final PurgeEngine engine;
+    private final RunHistory history;
+    private final StopSignal stopSignal = new StopSignal();
+    private final Map<JobName, JobMetrics> metrics = new EnumMap<>(JobName.class);
+    private final Map<JobName, PurgeTarget> targets = new EnumMap<>(JobName.class);
+    private final String nodeId;
+    private final Clock clock;
+
+    public PurgeService(CleanupFactory config, DataSource dataSource, String schema, MetricRegistry registry,
+                        String nodeId, Clock clock) {
+        this(config, config.getBatch().build(), dataSource, schema, registry, nodeId, clock);
+    }
+
+    public PurgeService(CleanupFactory config, BatchSettings batch, DataSource dataSource, String schema,
+                        MetricRegistry registry, String nodeId, Clock clock) {
+        this.config = config;
+        this.dataSource = dataSource;
+        this.history = new RunHistory(dataSource, schema);
+        this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
+        this.nodeId = nodeId;
+        this.clock = clock;
+        for (JobName job : JobName.values()) {
+            metrics.put(job, new JobMetrics(registry, job));
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        TargetCatalog catalog = new TargetCatalog(dataSource);
+        for (TargetFactory target : config.targets()) {
+            if (!target.isEnabled()) {
+                LOG.info("Purge {} is disabled ({}.enabled: false)", target.job(), target.configPath());
+                continue;
+            }
+            PurgeTarget resolved = catalog.resolve(target);
+            targets.put(target.job(), resolved);
+            LOG.info("Purge {} targets {}: delete where {}", target.job(), resolved.displayName(),
+                    DoomedRowPredicate.sql(resolved));
+        }
+    }
+
+    @Override
+    public void stop() {
+        requestStop();
+    }
+
+    /** Makes running purges stop at their next batch boundary. */
+    public void requestStop() {
+        stopSignal.requestStop();
+    }
+
+    public synchronized boolean isEnabled(JobName job) {
+        return targets.containsKey(job);
+    }
+
+    public synchronized Optional<PurgeTarget> target(JobName job) {
+        return Optional.ofNullable(targets.get(job));
+    }
+
+    public PurgeResult run(JobName job, PurgeRequest request) {
+        PurgeTarget target = target(job).orElseThrow(() -> new IllegalStateException("Purge " + job
+                + " is not enabled (" + config.target(job).configPath() + ".enabled), or the node has not started"));
+        PurgeResult result = engine.run(target, request, nodeId);
+        metrics.get(job).record(result, clock.millis());
+        return result;
+    }
+
+    public RunHistory history() {
+        return history;
+    }
+
+    public JobMetrics metrics(JobName job) {
+        return metrics.get(job);
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+}

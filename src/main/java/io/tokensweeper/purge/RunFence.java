@@ -1,0 +1,58 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * A PostgreSQL session advisory lock per target table, held by the run's connection for the whole run.
+ * Quartz keeps one run of a job at a time in the cluster, but a node that froze past its check-in can
+ * wake up still running; the database, not the scheduler, then guarantees no two purges overlap.
+ */
+final class RunFence {
+    /** First half of the two-int advisory key: "SW", so our locks are recognisable in pg_locks. */
+    private static final int KEY_SPACE = 0x5357;
+
+    private RunFence() {
+    }
+
+    static boolean tryAcquire(Connection connection, PurgeTarget target) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT pg_try_advisory_lock(?, hashtext(?))")) {
+            statement.setInt(1, KEY_SPACE);
+            statement.setString(2, target.displayName());
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    static void release(Connection connection, PurgeTarget target) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT pg_advisory_unlock(?, hashtext(?))")) {
+            statement.setInt(1, KEY_SPACE);
+            statement.setString(2, target.displayName());
+            statement.executeQuery().close();
+        }
+    }
+
+    /** Who holds the fence, for the message of a run that could not take it. */
+    static String holder(Connection connection, PurgeTarget target) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l"
+                        + " JOIN pg_stat_activity a ON a.pid = l.pid"
+                        + " WHERE l.locktype = 'advisory' AND l.classid = ? AND l.objid = hashtext(?)::oid"
+                        + " AND l.granted LIMIT 1")) {
+            statement.setLong(1, KEY_SPACE);
+            statement.setString(2, target.displayName());
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return "another session";
+                }
+                return "backend pid " + rs.getInt(1) + " (" + rs.getString(2) + ", " + rs.getString(3) + ")";
+            }
+        }
+    }
+}

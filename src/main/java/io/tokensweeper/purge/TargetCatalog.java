@@ -1,0 +1,167 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Checks configured targets against the live catalog: the table is an ordinary table, the columns exist
+ * with types we understand, and we may delete from it. Every configured name is looked up as data, so
+ * a name like {@code refresh_tokens; drop table x} is simply a table that does not exist.
+ */
+public final class TargetCatalog {
+    private final DataSource dataSource;
+
+    public TargetCatalog(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public PurgeTarget resolve(TargetFactory config) {
+        try (Connection connection = dataSource.getConnection()) {
+            return resolve(connection, config);
+        } catch (SQLException e) {
+            throw new TargetConfigurationException(config.configPath() + ": could not read the catalog for "
+                    + config.getSchema() + "." + config.getTable() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private PurgeTarget resolve(Connection connection, TargetFactory config) throws SQLException {
+        String path = config.configPath();
+        String display = config.getSchema() + "." + config.getTable();
+        long tableOid = findTable(connection, config, path, display);
+        Map<String, String> columns = columns(connection, tableOid);
+        Column expiresAt = column(columns, config.getExpiresAtColumn(), path + ".expiresAtColumn", display,
+                "timestamptz or timestamp");
+        if (!expiresAt.type().isTimestamp()) {
+            throw wrongType(path + ".expiresAtColumn", display, expiresAt, "timestamptz or timestamp");
+        }
+        Column marker = column(columns, config.markerColumn(), path + "." + config.markerColumnKey(), display,
+                "boolean, timestamptz or timestamp");
+        if (expiresAt.type() == ColumnType.TIMESTAMP || marker.type() == ColumnType.TIMESTAMP) {
+            checkZoneKnown(connection, config, path);
+        }
+        checkDeletePrivilege(connection, tableOid, path, display);
+        return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
+                config.getTimestampZone(), config.getRetention().toJavaDuration());
+    }
+
+    private long findTable(Connection connection, TargetFactory config, String path, String display)
+            throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ? AND c.relname = ?")) {
+            statement.setString(1, config.getSchema());
+            statement.setString(2, config.getTable());
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    throw new TargetConfigurationException(path + ".table: table " + display
+                            + " does not exist; " + tablesIn(connection, config.getSchema()));
+                }
+                String kind = rs.getString(2);
+                if ("p".equals(kind)) {
+                    throw new TargetConfigurationException(path + ".table: " + display
+                            + " is a partitioned table, which token-sweeper does not purge yet;"
+                            + " configure one of its partitions instead");
+                }
+                if (!"r".equals(kind)) {
+                    throw new TargetConfigurationException(path + ".table: " + display
+                            + " is not an ordinary table (relkind '" + kind + "')");
+                }
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private String tablesIn(Connection connection, String schema) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY 1 LIMIT 50")) {
+            statement.setString(1, schema);
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            return names.isEmpty() ? "schema " + schema + " has no tables (or does not exist)"
+                    : "tables in schema " + schema + ": " + String.join(", ", names);
+        }
+    }
+
+    private static Map<String, String> columns(Connection connection, long tableOid) throws SQLException {
+        Map<String, String> columns = new LinkedHashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                        + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
+            statement.setLong(1, tableOid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    columns.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return columns;
+    }
+
+    private static Column column(Map<String, String> columns, String name, String key, String display,
+                                 String expected) {
+        String typname = columns.get(name);
+        if (typname == null) {
+            throw new TargetConfigurationException(key + ": column \"" + name + "\" does not exist in " + display
+                    + "; its columns are: " + describe(columns));
+        }
+        Optional<ColumnType> type = ColumnType.fromPgTypeName(typname);
+        if (type.isEmpty()) {
+            throw new TargetConfigurationException(key + ": column \"" + name + "\" of " + display + " has type "
+                    + typname + ", expected " + expected);
+        }
+        return new Column(name, type.get());
+    }
+
+    private static TargetConfigurationException wrongType(String key, String display, Column column,
+                                                          String expected) {
+        return new TargetConfigurationException(key + ": column \"" + column.name() + "\" of " + display
+                + " has type " + column.type().name().toLowerCase(java.util.Locale.ROOT) + ", expected " + expected);
+    }
+
+    private static String describe(Map<String, String> columns) {
+        List<String> parts = new ArrayList<>();
+        columns.forEach((name, type) -> parts.add(name + " (" + type + ")"));
+        return String.join(", ", parts);
+    }
+
+    private static void checkZoneKnown(Connection connection, TargetFactory config, String path) {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT now() AT TIME ZONE ?")) {
+            statement.setString(1, config.getTimestampZone().getId());
+            statement.executeQuery().close();
+        } catch (SQLException e) {
+            throw new TargetConfigurationException(path + ".timestampZone: PostgreSQL does not know the zone "
+                    + config.getTimestampZone().getId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkDeletePrivilege(Connection connection, long tableOid, String path, String display)
+            throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT has_table_privilege(?::oid, 'SELECT') AND has_table_privilege(?::oid, 'DELETE'),"
+                        + " current_user")) {
+            statement.setLong(1, tableOid);
+            statement.setLong(2, tableOid);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    throw new TargetConfigurationException(path + ".table: database user " + rs.getString(2)
+                            + " may not SELECT and DELETE on " + display
+                            + " (see db/least-privilege.sql for the grants)");
+                }
+            }
+        }
+    }
+}

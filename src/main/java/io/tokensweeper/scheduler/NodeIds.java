@@ -1,0 +1,32 @@
+package io.tokensweeper.scheduler;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** The id a node goes by in Quartz's tables, the run history and the logs. */
+public final class NodeIds {
+    private NodeIds() {
+    }
+
+    /** The configured id, or host name, process id and a random suffix, unique even for nodes in one JVM. */
+    public static String resolve(String configured) {
+        if (configured != null && !configured.isBlank()) {
+            return configured.trim();
+        }
+        return hostName() + "-" + ProcessHandle.current().pid() + "-"
+                + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
+    }
+
+    public static String forCli() {
+        return hostName() + "-cli-" + ProcessHandle.current().pid();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+}

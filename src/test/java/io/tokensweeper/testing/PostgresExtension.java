@@ -1,0 +1,128 @@
+package io.tokensweeper.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.TimeZone;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real PostgreSQL for tests: one embedded server per test JVM (or the server named by
+ * SWEEPER_TEST_DATABASE_URL, a jdbc:postgresql:// URL of a database we may CREATE DATABASE from),
+ * and a fresh database per test class, dropped afterwards. Register it as a static field with
+ * {@code @RegisterExtension}.
+ */
+public final class PostgresExtension implements BeforeAllCallback, AfterAllCallback {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static Server server;
+
+    private TestDatabase database;
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws SQLException {
+        if ("UTC".equals(TimeZone.getDefault().getID())) {
+            throw new IllegalStateException("Tests must run with a non-UTC JVM and session time zone"
+                    + " (surefire sets -Duser.timezone); time-zone bugs hide in UTC");
+        }
+        Server s = server();
+        String name = "sweeper_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (Connection admin = s.adminConnection(); Statement statement = admin.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        }
+        database = new TestDatabase(s.urlFor(name), s.user, s.password);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws SQLException {
+        if (database == null) {
+            return;
+        }
+        database.close();
+        try (Connection admin = server().adminConnection(); Statement statement = admin.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + database.name() + " WITH (FORCE)");
+        }
+        database = null;
+    }
+
+    public TestDatabase database() {
+        if (database == null) {
+            throw new IllegalStateException("PostgresExtension must be a static @RegisterExtension field");
+        }
+        return database;
+    }
+
+    /** Creates one more database on the same server, for tests that need two (dropped with the JVM). */
+    public TestDatabase newDatabase() throws SQLException {
+        Server s = server();
+        String name = "sweeper_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (Connection admin = s.adminConnection(); Statement statement = admin.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        }
+        return new TestDatabase(s.urlFor(name), s.user, s.password);
+    }
+
+    private static synchronized Server server() {
+        if (server == null) {
+            String external = System.getenv("SWEEPER_TEST_DATABASE_URL");
+            server = external == null || external.isBlank() ? Server.embedded() : Server.external(external);
+        }
+        return server;
+    }
+
+    /** The PostgreSQL server the tests' databases are created on. */
+    private static final class Server {
+        final String adminUrl;
+        final String user;
+        final String password;
+
+        private Server(String adminUrl, String user, String password) {
+            this.adminUrl = adminUrl;
+            this.user = user;
+            this.password = password;
+        }
+
+        static Server embedded() {
+            try {
+                EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                        .setServerConfig("max_connections", "300")
+                        .setServerConfig("fsync", "off")
+                        .setServerConfig("synchronous_commit", "off")
+                        .setServerConfig("full_page_writes", "off")
+                        .start();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        postgres.close();
+                    } catch (IOException e) {
+                        // the JVM is going away; the temporary data directory goes with it
+                    }
+                }));
+                return new Server(postgres.getJdbcUrl("postgres", "postgres"), "postgres", "");
+            } catch (IOException e) {
+                throw new UncheckedIOException("Could not start the embedded PostgreSQL for the tests", e);
+            }
+        }
+
+        static Server external(String url) {
+            String user = System.getenv().getOrDefault("SWEEPER_TEST_DATABASE_USER", "postgres");
+            String password = System.getenv().getOrDefault("SWEEPER_TEST_DATABASE_PASSWORD", "");
+            return new Server(url, user, password);
+        }
+
+        Connection adminConnection() throws SQLException {
+            return DriverManager.getConnection(adminUrl, user, password);
+        }
+
+        String urlFor(String database) {
+            int slash = adminUrl.indexOf('/', "jdbc:postgresql://".length());
+            int query = adminUrl.indexOf('?', slash);
+            return adminUrl.substring(0, slash + 1) + database + (query < 0 ? "" : adminUrl.substring(query));
+        }
+    }
+}
