@@ -1,6 +1,8 @@
 package io.tokensweeper.testing;
 
+import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.cli.Cli;
+import io.dropwizard.core.cli.ServerCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.util.JarLocation;
 import io.tokensweeper.TokenSweeperApplication;
@@ -33,6 +35,8 @@ public final class CliRunner {
         try (PrintStream stdErr = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             TokenSweeperApplication application = new TokenSweeperApplication();
             Bootstrap<TokenSweeperConfiguration> bootstrap = new Bootstrap<>(application);
+            bootstrap.addCommand(new ServerCommand<>(application));
+            bootstrap.addCommand(new CheckCommand<>(application));
             application.initialize(bootstrap);
             Cli cli = new Cli(new JarLocation(CliRunner.class), bootstrap, capturedOut, stdErr);
             Optional<Throwable> failure = cli.run(arguments);

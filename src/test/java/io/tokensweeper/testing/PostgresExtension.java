@@ -2,6 +2,10 @@ package io.tokensweeper.testing;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,7 +27,14 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static Server server;
 
+    private final List<String> setupResources = new ArrayList<>();
     private TestDatabase database;
+
+    /** SQL scripts from the classpath (for example db/demo/auth-schema.sql) run in each new database. */
+    public PostgresExtension withSetup(String resource) {
+        setupResources.add(resource);
+        return this;
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws SQLException {
@@ -37,6 +48,20 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
             statement.execute("CREATE DATABASE " + name);
         }
         database = new TestDatabase(s.urlFor(name), s.user, s.password);
+        for (String resource : setupResources) {
+            database.execute(resource(resource));
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = PostgresExtension.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("No " + name + " on the test classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override
@@ -66,6 +91,11 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
             statement.execute("CREATE DATABASE " + name);
         }
         return new TestDatabase(s.urlFor(name), s.user, s.password);
+    }
+
+    /** A second, independent handle (its own pool) on the same database, as another node would have. */
+    public TestDatabase reconnect(TestDatabase database) {
+        return new TestDatabase(database.url(), database.user(), database.password());
     }
 
     private static synchronized Server server() {

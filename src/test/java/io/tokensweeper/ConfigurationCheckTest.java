@@ -1,0 +1,51 @@
+package io.tokensweeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokensweeper.testing.CliRunner;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code check config.yml}: bad values fail with a message that names the key. */
+class ConfigurationCheckTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theShippedConfigurationIsValid() throws Exception {
+        CliRunner.Outcome outcome = CliRunner.run("check", "config.yml");
+
+        assertThat(outcome.succeeded()).as(outcome.output()).isTrue();
+    }
+
+    static Stream<Arguments> badConfigurations() {
+        return Stream.of(
+                Arguments.of("database:\n  maximumPoolSize: -1\n", "database.maximumPoolSize"),
+                Arguments.of("database:\n  url: postgres://db.example/auth\n", "database.url"),
+                Arguments.of("database:\n  url: jdbc:mysql://db.example/auth\n", "database.url"),
+                Arguments.of("database:\n  schema: \"sweeper; drop schema public\"\n", "database.schema"),
+                Arguments.of("cleanup:\n  timeZone: Mars/Olympus_Mons\n", "cleanup.timeZone"),
+                Arguments.of("cleanup:\n  batch:\n    size: -5\n", "cleanup.batch.size"),
+                Arguments.of("cleanup:\n  batch:\n    lockTimeout: 0ms\n", "cleanup.batch.lockTimeout"),
+                Arguments.of("cleanup:\n  refreshTokens:\n    retention: -1 day\n", "cleanup.refreshTokens.retention"),
+                Arguments.of("cleanup:\n  passwordResets:\n    timestampZone: Nowhere/Land\n",
+                        "cleanup.passwordResets.timestampZone"),
+                Arguments.of("environment: tset\n", "environment"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badConfigurations")
+    void rejectsNamingTheKey(String yaml, String key) throws Exception {
+        Path config = CliRunner.writeConfig(tmp, yaml);
+
+        CliRunner.Outcome outcome = CliRunner.run("check", config.toString());
+
+        assertThat(outcome.succeeded()).isFalse();
+        assertThat(outcome.output()).contains(key);
+    }
+}

@@ -1,0 +1,86 @@
+package io.tokensweeper.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokensweeper.testing.CliRunner;
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cleanup config.yml [--job] [--dry-run]} end to end, as an outside cron would run it. */
+class CleanupCommandTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void seed() {
+        POSTGRES.database().execute("""
+                TRUNCATE public.refresh_tokens, public.password_resets;
+                INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)
+                  SELECT gen_random_uuid(), 'rt' || i, now() + CASE WHEN i <= 30 THEN interval '-1 day'
+                         ELSE interval '1 day' END, i > 90 FROM generate_series(1, 100) i;
+                INSERT INTO public.password_resets (user_id, token_hash, expires_at, used)
+                  SELECT gen_random_uuid(), 'pr' || i, now() + interval '1 hour', i <= 5 FROM generate_series(1, 20) i;
+                """);
+    }
+
+    @Test
+    void dryRunCountsAndDeletesNothing() throws Exception {
+        TestDatabase db = POSTGRES.database();
+
+        CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--dry-run");
+
+        assertThat(outcome.succeeded()).as(outcome.output()).isTrue();
+        assertThat(outcome.stdout()).contains("refresh-tokens: succeeded, would delete 40 rows")
+                .contains("password-resets: succeeded, would delete 5 rows").contains("trigger cli");
+        assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(100);
+        assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE dry_run AND trigger = 'cli'"))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void purgesOneJobAndPrintsItsSummary() throws Exception {
+        TestDatabase db = POSTGRES.database();
+
+        CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--job", "refresh-tokens");
+
+        assertThat(outcome.succeeded()).as(outcome.output()).isTrue();
+        assertThat(outcome.stdout().lines().filter(line -> line.startsWith("refresh-tokens: succeeded, deleted 40 rows")))
+                .hasSize(1);
+        assertThat(outcome.stdout().lines().filter(line -> line.startsWith("password-resets:"))).isEmpty();
+        assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(60);
+        assertThat(db.queryLong("SELECT count(*) FROM public.password_resets")).isEqualTo(20);
+    }
+
+    @Test
+    void failsWithANonZeroOutcomeWhenAJobFails() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("SELECT 1");
+        String yaml = CliRunner.databaseYaml(db) + "cleanup:\n  passwordResets:\n    usedColumn: used_at\n";
+
+        CliRunner.Outcome outcome = CliRunner.run("cleanup", CliRunner.writeConfig(tmp, yaml).toString());
+
+        assertThat(outcome.succeeded()).isFalse();
+        assertThat(outcome.stderr()).contains("cleanup.passwordResets.usedColumn: column \"used_at\" does not exist");
+        assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(100);
+    }
+
+    @Test
+    void rejectsAnUnknownJob() throws Exception {
+        CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--job", "sessions");
+
+        assertThat(outcome.succeeded()).isFalse();
+        assertThat(outcome.output()).contains("--job").contains("refresh-tokens");
+    }
+
+    private String config() throws Exception {
+        return CliRunner.writeConfig(tmp, CliRunner.databaseYaml(POSTGRES.database())).toString();
+    }
+}
