@@ -5,17 +5,28 @@ import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.tokensweeper.admin.RunCleanupServlet;
+import io.tokensweeper.api.JobsResource;
+import io.tokensweeper.api.RunsResource;
 import io.tokensweeper.cli.CleanupCommand;
 import io.tokensweeper.cli.MigrateCommand;
 import io.tokensweeper.db.Database;
 import io.tokensweeper.db.DatabaseHealthCheck;
+import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.scheduler.ClusterScheduler;
+import io.tokensweeper.scheduler.ClusterState;
+import io.tokensweeper.scheduler.JobHealthCheck;
+import io.tokensweeper.scheduler.JobSchedule;
 import io.tokensweeper.scheduler.NodeIds;
+import io.tokensweeper.scheduler.OnDemandRuns;
+import io.tokensweeper.scheduler.SchedulerHealthCheck;
 import java.time.Clock;
 
 /** Wiring only: builds the parts from configuration and registers them in start order. */
 public class TokenSweeperApplication extends Application<TokenSweeperConfiguration> {
     private Database database;
+    private ClusterScheduler cluster;
 
     public static void main(String[] args) throws Exception {
         new TokenSweeperApplication().run(args);
@@ -36,19 +47,43 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
 
     @Override
     public void run(TokenSweeperConfiguration config, Environment environment) {
+        Clock clock = Clock.systemUTC();
         String nodeId = NodeIds.resolve(config.getNodeId());
         database = config.getDatabase().build(environment.metrics(), "node");
         PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
-                database.schema(), environment.metrics(), nodeId, Clock.systemUTC());
+                database.schema(), environment.metrics(), nodeId, clock);
+        cluster = new ClusterScheduler(config.getScheduler(), JobSchedule.from(config.getCleanup()),
+                database.dataSource(), database.schema(), purgeService, nodeId, !config.isTestEnvironment());
+        OnDemandRuns onDemandRuns = new OnDemandRuns(purgeService, cluster, clock);
 
+        // Started in this order, stopped in reverse: runs stop at a batch boundary before the pool closes.
         environment.lifecycle().manage(database);
         environment.lifecycle().manage(purgeService);
+        environment.lifecycle().manage(cluster);
+        environment.lifecycle().manage(onDemandRuns);
 
         environment.healthChecks().register("database", new DatabaseHealthCheck(database));
+        environment.healthChecks().register("scheduler", new SchedulerHealthCheck(cluster,
+                new ClusterState(database.dataSource(), database.schema(), config.getScheduler().getClusterName()),
+                clock));
+        for (JobName job : JobName.values()) {
+            environment.healthChecks().register(job.id(), new JobHealthCheck(job, purgeService, cluster,
+                    config.getScheduler().getHealthSlack().toJavaDuration(), clock));
+        }
+
+        environment.admin().addServlet("run-cleanup", new RunCleanupServlet(onDemandRuns))
+                .addMapping("/tasks/run-cleanup");
+        environment.jersey().register(new JobsResource(purgeService, cluster));
+        environment.jersey().register(new RunsResource(purgeService));
     }
 
     /** The node's database, once run() has built it; for tests that look inside. */
     Database database() {
         return database;
+    }
+
+    /** The node's scheduler, once run() has built it; for tests that look inside. */
+    ClusterScheduler cluster() {
+        return cluster;
     }
 }

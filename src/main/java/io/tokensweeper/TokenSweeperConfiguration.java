@@ -1,9 +1,12 @@
 package io.tokensweeper;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
 import io.tokensweeper.db.DatabaseFactory;
+import io.dropwizard.validation.ValidationMethod;
 import io.tokensweeper.purge.CleanupFactory;
+import io.tokensweeper.scheduler.SchedulerFactory;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -26,6 +29,10 @@ public class TokenSweeperConfiguration extends Configuration {
     @Valid
     @NotNull
     private CleanupFactory cleanup = new CleanupFactory();
+
+    @Valid
+    @NotNull
+    private SchedulerFactory scheduler = new SchedulerFactory();
 
     @JsonProperty
     public String getEnvironment() {
@@ -59,6 +66,24 @@ public class TokenSweeperConfiguration extends Configuration {
     @JsonProperty
     public void setDatabase(DatabaseFactory database) {
         this.database = database;
+    }
+
+    @JsonProperty
+    public SchedulerFactory getScheduler() {
+        return scheduler;
+    }
+
+    @JsonProperty
+    public void setScheduler(SchedulerFactory scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    @ValidationMethod(message = "database.maximumPoolSize must be at least scheduler.threadCount + 3: Quartz holds"
+            + " a connection per thread plus its own, and purges and health checks need theirs")
+    @JsonIgnore
+    public boolean isPoolLargeEnoughForTheScheduler() {
+        return database == null || scheduler == null
+                || database.getMaximumPoolSize() >= scheduler.connectionsNeeded();
     }
 
     @JsonProperty

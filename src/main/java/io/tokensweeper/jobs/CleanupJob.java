@@ -6,6 +6,7 @@ import io.tokensweeper.purge.PurgeResult;
 import io.tokensweeper.purge.PurgeService;
 import io.tokensweeper.purge.Trigger;
 import java.time.Instant;
+import java.util.UUID;
 import org.quartz.Job;
 import org.quartz.JobDataMap;
 import org.quartz.JobExecutionContext;
@@ -24,6 +25,7 @@ public abstract class CleanupJob implements Job {
     /** Job data keys set on a manual trigger. */
     public static final String TRIGGER_KIND = "trigger";
     public static final String DRY_RUN = "dryRun";
+    public static final String REQUEST_ID = "requestId";
 
     protected abstract JobName job();
 
@@ -45,10 +47,13 @@ public abstract class CleanupJob implements Job {
             Instant originalFireTime = data.containsKey(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS)
                     ? Instant.ofEpochMilli(data.getLong(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS))
                     : null;
+            // The request id stays with the run that was cut short; the recovery run is a run of its own.
             return new PurgeRequest(Trigger.RECOVERY, originalFireTime, data.getBooleanValue(DRY_RUN));
         }
         if (Trigger.MANUAL.id().equals(data.getString(TRIGGER_KIND))) {
-            return PurgeRequest.manual(data.getBooleanValue(DRY_RUN));
+            String requestId = data.getString(REQUEST_ID);
+            return PurgeRequest.manual(data.getBooleanValue(DRY_RUN),
+                    requestId == null ? null : UUID.fromString(requestId));
         }
         return new PurgeRequest(Trigger.CRON, context.getScheduledFireTime().toInstant(), false);
     }

@@ -32,6 +32,11 @@ public class PasswordResetTargetFactory extends TargetFactory {
         return "cleanup.passwordResets";
     }
 
+    @Override
+    public String cronVariable() {
+        return "PASSWORD_RESET_CLEANUP_CRON";
+    }
+
     @JsonProperty
     public String getUsedColumn() {
         return usedColumn;

@@ -38,6 +38,13 @@ public final class PurgeEngine {
         this.clock = clock;
     }
 
+    /** Whether a purge of the target is running anywhere in the cluster (its fence is held). */
+    public boolean isRunning(PurgeTarget target) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            return RunFence.isHeld(connection, target);
+        }
+    }
+
     public PurgeResult run(PurgeTarget target, PurgeRequest request, String nodeId) {
         Instant started = clock.instant();
         Long runId = null;
@@ -46,7 +53,7 @@ public final class PurgeEngine {
             runId = history.start(target.job(), request, nodeId);
             LOG.info("Purge {} run {} started: trigger {}, node {}{}", target.job(), runId, request.trigger().id(),
                     nodeId, request.dryRun() ? ", dry run" : "");
-            purge(target, request, progress, started, runId);
+            purge(target, request, progress, started, runId, nodeId);
         } catch (SQLException | RuntimeException e) {
             progress.fail(e);
             LOG.error("Purge {} run {} failed after {} rows in {} batches; the rows left stay for the next run",
@@ -62,8 +69,8 @@ public final class PurgeEngine {
         return result;
     }
 
-    private void purge(PurgeTarget target, PurgeRequest request, Progress progress, Instant started, long runId)
-            throws SQLException, InterruptedException {
+    private void purge(PurgeTarget target, PurgeRequest request, Progress progress, Instant started, long runId,
+                       String nodeId) throws SQLException, InterruptedException {
         try (Connection connection = dataSource.getConnection()) {
             if (!RunFence.tryAcquire(connection, target)) {
                 progress.failWith("another purge of " + target.displayName() + " is running, held by "
@@ -72,6 +79,11 @@ public final class PurgeEngine {
             }
             boolean released = false;
             try {
+                int abandoned = history.closeAbandoned(target.job(), runId, nodeId);
+                if (abandoned > 0) {
+                    LOG.warn("Purge {}: closed {} earlier run(s) left 'running' by a node that stopped mid-run",
+                            target.job(), abandoned);
+                }
                 if (request.dryRun()) {
                     progress.rows = countDoomed(connection, target);
                 } else {

@@ -1,14 +1,22 @@
 package io.tokensweeper.purge;
 
 import java.time.Instant;
+import java.util.UUID;
 
-/** One request to purge a target: who asked, for which scheduled time, and whether to only count. */
-public record PurgeRequest(Trigger trigger, Instant scheduledAt, boolean dryRun) {
-    public static PurgeRequest cli(boolean dryRun) {
-        return new PurgeRequest(Trigger.CLI, null, dryRun);
+/**
+ * One request to purge a target: who asked, for which scheduled time, whether to only count, and for
+ * on-demand runs the id under which the asker finds the run in the history.
+ */
+public record PurgeRequest(Trigger trigger, Instant scheduledAt, boolean dryRun, UUID requestId) {
+    public PurgeRequest(Trigger trigger, Instant scheduledAt, boolean dryRun) {
+        this(trigger, scheduledAt, dryRun, null);
     }
 
-    public static PurgeRequest manual(boolean dryRun) {
-        return new PurgeRequest(Trigger.MANUAL, null, dryRun);
+    public static PurgeRequest cli(boolean dryRun) {
+        return new PurgeRequest(Trigger.CLI, null, dryRun, null);
+    }
+
+    public static PurgeRequest manual(boolean dryRun, UUID requestId) {
+        return new PurgeRequest(Trigger.MANUAL, null, dryRun, requestId);
     }
 }

@@ -87,6 +87,12 @@ public final class PurgeService implements Managed {
         return result;
     }
 
+    /** Whether a purge of the job's table is running anywhere (its fence is held), by the database's word. */
+    public boolean isRunningAnywhere(JobName job) throws java.sql.SQLException {
+        Optional<PurgeTarget> target = target(job);
+        return target.isPresent() && engine.isRunning(target.get());
+    }
+
     public RunHistory history() {
         return history;
     }

@@ -32,6 +32,11 @@ public class RefreshTokenTargetFactory extends TargetFactory {
         return "cleanup.refreshTokens";
     }
 
+    @Override
+    public String cronVariable() {
+        return "REFRESH_TOKEN_CLEANUP_CRON";
+    }
+
     @JsonProperty
     public String getRevokedColumn() {
         return revokedColumn;

@@ -38,13 +38,27 @@ final class RunFence {
         }
     }
 
+    /** Whether some session holds the target's fence now, that is, whether a purge of it is running. */
+    static boolean isHeld(Connection connection, PurgeTarget target) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objid = hashtext(?)::oid"
+                        + " AND objsubid = 2 AND granted")) {
+            statement.setLong(1, KEY_SPACE);
+            statement.setString(2, target.displayName());
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
     /** Who holds the fence, for the message of a run that could not take it. */
     static String holder(Connection connection, PurgeTarget target) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l"
                         + " JOIN pg_stat_activity a ON a.pid = l.pid"
                         + " WHERE l.locktype = 'advisory' AND l.classid = ? AND l.objid = hashtext(?)::oid"
-                        + " AND l.granted LIMIT 1")) {
+                        + " AND l.objsubid = 2 AND l.granted LIMIT 1")) {
             statement.setLong(1, KEY_SPACE);
             statement.setString(2, target.displayName());
             try (ResultSet rs = statement.executeQuery()) {

@@ -1,9 +1,27 @@
 package io.tokensweeper.purge;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.UUID;
 
 /** One row of sweeper.cleanup_runs. */
 public record RunRecord(long id, String job, String trigger, Instant scheduledAt, Instant startedAt,
                         Instant finishedAt, String nodeId, RunStatus status, boolean dryRun, long rowsDeleted,
-                        int batches, String error) {
+                        int batches, String error, UUID requestId) {
+
+    /** The same one-line summary a finished run logs, from the history row. */
+    public String summary() {
+        Duration duration = finishedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
+        StringBuilder line = new StringBuilder()
+                .append(job).append(": ").append(status.id())
+                .append(dryRun ? ", would delete " : ", deleted ").append(rowsDeleted).append(" rows")
+                .append(" in ").append(batches).append(" batches, ").append(duration.toMillis()).append(" ms")
+                .append(", trigger ").append(trigger)
+                .append(", node ").append(nodeId)
+                .append(", run ").append(id);
+        if (error != null) {
+            line.append(": ").append(error);
+        }
+        return line.toString();
+    }
 }

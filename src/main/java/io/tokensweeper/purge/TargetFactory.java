@@ -3,6 +3,7 @@ package io.tokensweeper.purge;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MinDuration;
+import io.tokensweeper.scheduler.ValidCron;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.ZoneId;
@@ -16,6 +17,7 @@ public abstract class TargetFactory {
     private boolean enabled = true;
 
     @NotEmpty
+    @ValidCron
     private String cron;
 
     @NotEmpty
@@ -49,6 +51,9 @@ public abstract class TargetFactory {
 
     /** The config path of this block, for messages: cleanup.refreshTokens, cleanup.passwordResets. */
     public abstract String configPath();
+
+    /** The environment variable the shipped config.yml reads the cron from, for messages. */
+    public abstract String cronVariable();
 
     @JsonProperty
     public boolean isEnabled() {

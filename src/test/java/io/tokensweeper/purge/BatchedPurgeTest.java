@@ -42,6 +42,14 @@ class BatchedPurgeTest {
                 """);
     }
 
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void seed(String tag, int rows, String expiresAt, boolean revoked) {
         POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked)"
                 + " SELECT '" + tag + "', " + expiresAt + ", " + revoked + " FROM generate_series(1, " + rows + ")");
@@ -94,10 +102,12 @@ class BatchedPurgeTest {
         AtomicInteger liveInserted = new AtomicInteger();
         AtomicInteger revoked = new AtomicInteger();
         CompletableFuture<Void> inserter = CompletableFuture.runAsync(() -> {
+            // About 2,000 rows a second: busy for an auth table, slow enough for a purge to catch up with.
             while (writing.get()) {
-                seed("live-concurrent", 50, "now() + interval '1 day'", false);
-                seed("doomed-concurrent", 50, "now() - interval '1 second'", false);
-                liveInserted.addAndGet(50);
+                seed("live-concurrent", 20, "now() + interval '1 day'", false);
+                seed("doomed-concurrent", 20, "now() - interval '1 second'", false);
+                liveInserted.addAndGet(20);
+                pause(20);
             }
         });
         CompletableFuture<Void> revoker = CompletableFuture.runAsync(() -> {

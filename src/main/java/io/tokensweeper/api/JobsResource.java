@@ -1,0 +1,60 @@
+package io.tokensweeper.api;
+
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.scheduler.ClusterScheduler;
+import io.tokensweeper.scheduler.JobSchedule;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.TimeZone;
+import org.quartz.CronExpression;
+
+/** {@code GET /jobs}: each job's schedule, next fire time and last run. */
+@Path("/jobs")
+@Produces(MediaType.APPLICATION_JSON)
+public class JobsResource {
+    private final PurgeService purgeService;
+    private final ClusterScheduler cluster;
+
+    public JobsResource(PurgeService purgeService, ClusterScheduler cluster) {
+        this.purgeService = purgeService;
+        this.cluster = cluster;
+    }
+
+    @GET
+    public List<JobView> jobs() throws SQLException {
+        List<JobView> jobs = new ArrayList<>();
+        for (JobSchedule schedule : cluster.schedules()) {
+            JobName job = schedule.job();
+            boolean enabled = purgeService.isEnabled(job);
+            jobs.add(new JobView(job.id(), enabled, schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
+                    enabled ? nextFireTime(schedule) : null,
+                    purgeService.history().last(job).map(RunView::of).orElse(null)));
+        }
+        return jobs;
+    }
+
+    /** The cluster's stored trigger knows best; without a scheduler (SWEEPER_ENV=test) nothing fires: null. */
+    private String nextFireTime(JobSchedule schedule) {
+        if (!cluster.isEnabled()) {
+            return null;
+        }
+        return cluster.nextFireTime(schedule.job()).map(Instant::toString).orElseGet(() -> {
+            try {
+                CronExpression cron = new CronExpression(schedule.quartzCron());
+                cron.setTimeZone(TimeZone.getTimeZone(schedule.zone()));
+                Date next = cron.getNextValidTimeAfter(new Date());
+                return next == null ? null : next.toInstant().toString();
+            } catch (java.text.ParseException e) {
+                return null;
+            }
+        });
+    }
+}

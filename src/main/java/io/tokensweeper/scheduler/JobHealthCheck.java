@@ -1,0 +1,74 @@
+package io.tokensweeper.scheduler;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.purge.RunRecord;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Optional;
+import java.util.TimeZone;
+import org.quartz.CronExpression;
+
+/**
+ * Healthy while the job's last successful run is recent enough for its schedule: it turns unhealthy
+ * once two scheduled times (each more than the slack ago) have passed without a success since the last
+ * one. One missed run is tolerated; a fresh install is healthy until its first runs are due.
+ */
+public final class JobHealthCheck extends HealthCheck {
+    private final JobName job;
+    private final PurgeService purgeService;
+    private final ClusterScheduler cluster;
+    private final Duration slack;
+    private final Clock clock;
+
+    public JobHealthCheck(JobName job, PurgeService purgeService, ClusterScheduler cluster, Duration slack,
+                          Clock clock) {
+        this.job = job;
+        this.purgeService = purgeService;
+        this.cluster = cluster;
+        this.slack = slack;
+        this.clock = clock;
+    }
+
+    @Override
+    protected Result check() throws Exception {
+        if (!purgeService.isEnabled(job)) {
+            return Result.healthy("disabled in configuration");
+        }
+        if (!cluster.isEnabled()) {
+            return Result.healthy("not scheduled on this node (SWEEPER_ENV=test)");
+        }
+        JobSchedule schedule = cluster.schedule(job).orElseThrow();
+        Instant now = clock.instant();
+        Optional<RunRecord> last = purgeService.history().lastSucceeded(job);
+        Optional<Instant> scheduledSince = cluster.scheduledSince(job);
+        if (last.isEmpty() && scheduledSince.isEmpty()) {
+            return Result.unhealthy("never succeeded, and no schedule is stored in the cluster");
+        }
+        Instant since = last.map(RunRecord::startedAt).orElseGet(scheduledSince::get);
+        CronExpression cron = new CronExpression(schedule.quartzCron());
+        cron.setTimeZone(TimeZone.getTimeZone(schedule.zone()));
+        Instant cutoff = now.minus(slack);
+        Instant firstDue = next(cron, since);
+        Instant secondDue = firstDue == null ? null : next(cron, firstDue);
+        String lastText = last.map(r -> "last succeeded at " + r.startedAt() + " (run " + r.id() + " on node "
+                + r.nodeId() + ", " + r.rowsDeleted() + " rows)").orElse("no successful run yet");
+        if (secondDue != null && !secondDue.isAfter(cutoff)) {
+            return Result.unhealthy("%s; runs were due at %s and %s since and none succeeded", lastText,
+                    firstDue, secondDue);
+        }
+        String next = cluster.nextFireTime(job).map(Instant::toString).orElse("unknown");
+        if (last.isEmpty()) {
+            return Result.healthy("no run due yet; first run due at %s", firstDue);
+        }
+        return Result.healthy("%s; next run due at %s", lastText, next);
+    }
+
+    private static Instant next(CronExpression cron, Instant after) {
+        Date next = cron.getNextValidTimeAfter(Date.from(after));
+        return next == null ? null : next.toInstant();
+    }
+}

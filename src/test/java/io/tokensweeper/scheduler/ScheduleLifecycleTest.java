@@ -1,0 +1,203 @@
+package io.tokensweeper.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.tokensweeper.db.Migrations;
+import io.tokensweeper.purge.BatchSettings;
+import io.tokensweeper.purge.CleanupFactory;
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Restarts, reschedules, graceful shutdown mid-purge, SWEEPER_ENV=test and health, on real nodes. */
+class ScheduleLifecycleTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");
+
+    private static final BatchSettings BATCH = new BatchSettings(500, Duration.ZERO, Duration.ofSeconds(2),
+            Duration.ofSeconds(30), Duration.ofMinutes(5));
+
+    @BeforeEach
+    void reset() {
+        TestDatabase db = POSTGRES.database();
+        new Migrations(db.dataSource(), "sweeper").migrate();
+        db.execute("""
+                TRUNCATE sweeper.cleanup_runs, public.refresh_tokens, public.password_resets;
+                DELETE FROM sweeper.qrtz_cron_triggers; DELETE FROM sweeper.qrtz_fired_triggers;
+                DELETE FROM sweeper.qrtz_triggers; DELETE FROM sweeper.qrtz_job_details;
+                DELETE FROM sweeper.qrtz_scheduler_state;
+                """);
+    }
+
+    private static CleanupFactory cleanup(String refreshCron) {
+        CleanupFactory cleanup = new CleanupFactory();
+        cleanup.getRefreshTokens().setCron(refreshCron);
+        return cleanup;
+    }
+
+    private TestNode node(String id, CleanupFactory cleanup, BatchSettings batch, boolean schedulerEnabled) {
+        return new TestNode(id, POSTGRES.reconnect(POSTGRES.database()), cleanup, batch, TestNode.fastCluster(),
+                schedulerEnabled);
+    }
+
+    private static String storedCron(TestDatabase db) {
+        return db.queryString("SELECT cron_expression || ' @ ' || time_zone_id FROM sweeper.qrtz_cron_triggers"
+                + " WHERE trigger_name = 'refresh-tokens-cron'");
+    }
+
+    @Test
+    void restartKeepsAnUnchangedScheduleAndReplacesAChangedOne() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        try (TestNode first = node("a", cleanup("0 3 * * *"), BATCH, true).start()) {
+            assertThat(storedCron(db)).isEqualTo("0 0 3 * * ? @ UTC");
+        }
+        long startTime = db.queryLong("SELECT start_time FROM sweeper.qrtz_triggers WHERE trigger_name = 'refresh-tokens-cron'");
+
+        try (TestNode unchanged = node("a", cleanup("0 3 * * *"), BATCH, true).start()) {
+            assertThat(db.queryLong("SELECT start_time FROM sweeper.qrtz_triggers WHERE trigger_name = 'refresh-tokens-cron'"))
+                    .as("kept, not re-created").isEqualTo(startTime);
+        }
+        CleanupFactory changed = cleanup("15 4 * * 1-5");
+        changed.setTimeZone(java.time.ZoneId.of("Europe/Berlin"));
+        try (TestNode restarted = node("b", changed, BATCH, true).start()) {
+            assertThat(storedCron(db)).isEqualTo("0 15 4 ? * 2-6 @ Europe/Berlin");
+            assertThat(restarted.cluster.nextFireTime(JobName.REFRESH_TOKENS)).isPresent();
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_triggers")).isEqualTo(2);
+        assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_job_details")).isEqualTo(2);
+    }
+
+    @Test
+    void aDisabledJobLosesItsTriggerButNotItsPeer() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        try (TestNode first = node("a", cleanup("0 3 * * *"), BATCH, true).start()) {
+            assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_triggers")).isEqualTo(2);
+        }
+        CleanupFactory disabled = cleanup("0 3 * * *");
+        disabled.getPasswordResets().setEnabled(false);
+        try (TestNode second = node("a", disabled, BATCH, true).start()) {
+            assertThat(db.queryString("SELECT string_agg(trigger_name, ',') FROM sweeper.qrtz_triggers"))
+                    .isEqualTo("refresh-tokens-cron");
+        }
+    }
+
+    @Test
+    void gracefulShutdownInterruptsAtABatchBoundaryAndAPeerFinishesTheRest() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
+                + " SELECT gen_random_uuid(), 'h' || i, now() - interval '1 day', false FROM generate_series(1, 30000) i");
+        BatchSettings slow = BATCH.withPause(Duration.ofMillis(50));
+        TestNode a = node("a", cleanup("0 3 * * *"), slow, true).start();
+        try (TestNode b = node("b", cleanup("0 3 * * *"), slow, true).start()) {
+            CompletableFuture<List<OnDemandRuns.Outcome>> manual = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return a.onDemand.run(List.of(JobName.REFRESH_TOKENS), false, Duration.ZERO);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            manual.get(10, TimeUnit.SECONDS);
+            while (db.queryLong("SELECT count(*) FROM public.refresh_tokens") > 28_000) {
+                Thread.sleep(20);
+            }
+            String runner = db.queryString("SELECT node_id FROM sweeper.cleanup_runs WHERE status = 'running'");
+            TestNode running = "a".equals(runner) ? a : b;
+            TestNode peer = running == a ? b : a;
+            running.close();
+
+            assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs"))
+                    .startsWith("interrupted: the node is shutting down");
+            long left = db.queryLong("SELECT count(*) FROM public.refresh_tokens");
+            assertThat(left).isPositive();
+            assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs")).isEqualTo(30_000 - left);
+
+            List<OnDemandRuns.Outcome> next = peer.onDemand.run(List.of(JobName.REFRESH_TOKENS), false,
+                    Duration.ofSeconds(60));
+            assertThat(next).singleElement().satisfies(o -> {
+                assertThat(o.kind()).isEqualTo(OnDemandRuns.Kind.FINISHED);
+                assertThat(o.run().nodeId()).isEqualTo(peer.id);
+                assertThat(o.run().rowsDeleted()).isEqualTo(left);
+            });
+            assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isZero();
+        } finally {
+            a.close();
+        }
+    }
+
+    @Test
+    void inTheTestEnvironmentNothingFiresButOnDemandRunsWorkInProcess() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("INSERT INTO public.password_resets (user_id, token_hash, expires_at, used)"
+                + " SELECT gen_random_uuid(), 'h' || i, now() + interval '1 hour', true FROM generate_series(1, 10) i");
+        CleanupFactory everySecond = cleanup("* * * * * ?");
+        everySecond.getPasswordResets().setCron("* * * * * ?");
+        try (TestNode quiet = node("quiet", everySecond, BATCH, false).start()) {
+            Thread.sleep(2_500);
+            assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs")).isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_scheduler_state")).isZero();
+
+            List<OnDemandRuns.Outcome> outcomes = quiet.onDemand.run(List.of(JobName.PASSWORD_RESETS), false,
+                    Duration.ofSeconds(30));
+
+            assertThat(outcomes).singleElement().satisfies(o -> {
+                assertThat(o.kind()).isEqualTo(OnDemandRuns.Kind.FINISHED);
+                assertThat(o.line()).startsWith("password-resets: succeeded, deleted 10 rows").contains("trigger manual");
+            });
+        }
+    }
+
+    @Test
+    void healthChecksTurnRedAndGreenWithTheirCause() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        CleanupFactory everySecond = cleanup("* * * * * ?");
+        try (TestNode node = node("h", everySecond, BATCH, true).start()) {
+            SchedulerHealthCheck scheduler = new SchedulerHealthCheck(node.cluster,
+                    new ClusterState(node.connection.dataSource(), "sweeper", "token-sweeper"), Clock.systemUTC());
+            JobHealthCheck job = new JobHealthCheck(JobName.REFRESH_TOKENS, node.purgeService, node.cluster,
+                    Duration.ZERO, Clock.systemUTC());
+            Thread.sleep(1_500);
+            assertThat(scheduler.execute().isHealthy()).as(scheduler.execute().getMessage()).isTrue();
+            assertThat(job.execute().isHealthy()).as(job.execute().getMessage()).isTrue();
+
+            node.cluster.scheduler().orElseThrow().standby();
+            HealthCheck.Result standby = scheduler.execute();
+            assertThat(standby.isHealthy()).isFalse();
+            assertThat(standby.getMessage()).contains("standby");
+            node.cluster.scheduler().orElseThrow().start();
+
+            // Holding the table's fence makes every run fail: the job goes stale within a few seconds.
+            try (Connection fence = db.dataSource().getConnection(); Statement statement = fence.createStatement()) {
+                statement.execute("SELECT pg_advisory_lock(" + 0x5357 + ", hashtext('public.refresh_tokens'))");
+                Thread.sleep(3_500);
+                HealthCheck.Result stale = job.execute();
+                assertThat(stale.isHealthy()).isFalse();
+                assertThat(stale.getMessage()).contains("last succeeded at").contains("none succeeded");
+                statement.execute("SELECT pg_advisory_unlock_all()");
+            }
+            Thread.sleep(1_500);
+            assertThat(job.execute().isHealthy()).isTrue();
+        }
+    }
+
+    @Test
+    void aFreshInstallIsHealthyUntilItsFirstRunIsDue() throws Exception {
+        try (TestNode node = node("fresh", cleanup("0 3 * * *"), BATCH, true).start()) {
+            HealthCheck.Result result = new JobHealthCheck(JobName.REFRESH_TOKENS, node.purgeService, node.cluster,
+                    Duration.ofMinutes(15), Clock.systemUTC()).execute();
+
+            assertThat(result.isHealthy()).isTrue();
+            assertThat(result.getMessage()).startsWith("no run due yet; first run due at").contains("T03:00:00Z");
+        }
+    }
+}
