@@ -49,7 +49,7 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
     public void run(TokenSweeperConfiguration config, Environment environment) {
         Clock clock = Clock.systemUTC();
         String nodeId = NodeIds.resolve(config.getNodeId());
-        database = config.getDatabase().build(environment.metrics(), "node");
+        database = config.getDatabase().build(environment.metrics(), nodeId);
         PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
                 database.schema(), environment.metrics(), nodeId, clock);
         cluster = new ClusterScheduler(config.getScheduler(), JobSchedule.from(config.getCleanup()),

@@ -1,0 +1,153 @@
+package io.tokensweeper.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A token-sweeper node as a real process: {@code java -jar target/token-sweeper.jar server config.yml},
+ * configured through the environment variables of config.yml and Dropwizard's {@code -Ddw.} overrides.
+ * It can be stopped politely (SIGTERM), killed (SIGKILL), frozen (SIGSTOP) and thawed (SIGCONT).
+ */
+public final class NodeProcess implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public final String id;
+    public final int appPort;
+    public final int adminPort;
+    public final Path log;
+    private final Process process;
+
+    private NodeProcess(String id, int appPort, int adminPort, Path log, Process process) {
+        this.id = id;
+        this.appPort = appPort;
+        this.adminPort = adminPort;
+        this.log = log;
+        this.process = process;
+    }
+
+    public static NodeProcess start(String id, TestDatabase db, Map<String, String> overrides, Path logDirectory)
+            throws IOException {
+        String jar = System.getProperty("sweeper.jar", "target/token-sweeper.jar");
+        int appPort = freePort();
+        int adminPort = freePort();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-Duser.timezone=Asia/Kolkata"));
+        overrides.forEach((key, value) -> command.add("-Ddw." + key + "=" + value));
+        command.addAll(List.of("-jar", jar, "server", "config.yml"));
+        Path log = logDirectory.resolve(id + ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        Map<String, String> env = builder.environment();
+        env.put("DATABASE_URL", db.url());
+        env.put("DATABASE_USER", db.user());
+        env.put("DATABASE_PASSWORD", db.password());
+        env.put("SWEEPER_NODE_ID", id);
+        env.put("SWEEPER_ENV", "production");
+        env.put("APP_PORT", Integer.toString(appPort));
+        env.put("ADMIN_PORT", Integer.toString(adminPort));
+        return new NodeProcess(id, appPort, adminPort, log, builder.start());
+    }
+
+    public NodeProcess awaitHealthy(Duration timeout) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                if (get("http://127.0.0.1:" + adminPort + "/healthcheck").statusCode() == 200) {
+                    return this;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("node " + id + " not healthy within " + timeout + ":\n" + tail());
+    }
+
+    public HttpResponse<String> post(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public static HttpResponse<String> get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** As a crash would: no shutdown hook, no batch boundary, no goodbye to the database. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    public void freeze() throws Exception {
+        signal("STOP");
+    }
+
+    public void thaw() throws Exception {
+        signal("CONT");
+    }
+
+    /** SIGTERM: Dropwizard's graceful shutdown. */
+    public int stop(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    public String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process.isAlive()) {
+            thaw();
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
