@@ -5,6 +5,7 @@ import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.tokensweeper.admin.BasicAuthFilter;
 import io.tokensweeper.admin.RunCleanupServlet;
 import io.tokensweeper.api.JobsResource;
 import io.tokensweeper.api.RunsResource;
@@ -21,10 +22,15 @@ import io.tokensweeper.scheduler.JobSchedule;
 import io.tokensweeper.scheduler.NodeIds;
 import io.tokensweeper.scheduler.OnDemandRuns;
 import io.tokensweeper.scheduler.SchedulerHealthCheck;
+import jakarta.servlet.DispatcherType;
 import java.time.Clock;
+import java.util.EnumSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wiring only: builds the parts from configuration and registers them in start order. */
 public class TokenSweeperApplication extends Application<TokenSweeperConfiguration> {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenSweeperApplication.class);
     private Database database;
     private ClusterScheduler cluster;
 
@@ -71,6 +77,13 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
                     config.getScheduler().getHealthSlack().toJavaDuration(), clock));
         }
 
+        if (config.getAdmin().isEnabled()) {
+            environment.admin().addFilter("basic-auth", new BasicAuthFilter(config.getAdmin().getUsername(),
+                    config.getAdmin().getPassword())).addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
+        } else {
+            LOG.warn("ADMIN_PASSWORD is not set: the admin port (tasks, metrics, health details) answers without"
+                    + " authentication. It binds to 127.0.0.1 unless ADMIN_BIND_HOST says otherwise.");
+        }
         environment.admin().addServlet("run-cleanup", new RunCleanupServlet(onDemandRuns))
                 .addMapping("/tasks/run-cleanup");
         environment.jersey().register(new JobsResource(purgeService, cluster));

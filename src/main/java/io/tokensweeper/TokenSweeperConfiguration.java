@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
 import io.tokensweeper.db.DatabaseFactory;
 import io.dropwizard.validation.ValidationMethod;
+import io.tokensweeper.admin.AdminAccessFactory;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.scheduler.SchedulerFactory;
 import jakarta.validation.Valid;
@@ -33,6 +34,10 @@ public class TokenSweeperConfiguration extends Configuration {
     @Valid
     @NotNull
     private SchedulerFactory scheduler = new SchedulerFactory();
+
+    @Valid
+    @NotNull
+    private AdminAccessFactory admin = new AdminAccessFactory();
 
     @JsonProperty
     public String getEnvironment() {
@@ -66,6 +71,16 @@ public class TokenSweeperConfiguration extends Configuration {
     @JsonProperty
     public void setDatabase(DatabaseFactory database) {
         this.database = database;
+    }
+
+    @JsonProperty
+    public AdminAccessFactory getAdmin() {
+        return admin;
+    }
+
+    @JsonProperty
+    public void setAdmin(AdminAccessFactory admin) {
+        this.admin = admin;
     }
 
     @JsonProperty

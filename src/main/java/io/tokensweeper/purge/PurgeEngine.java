@@ -14,14 +14,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes a target's doomed rows in batches, each its own short transaction, under the target's fence.
- * A batch locks at most {@code size} rows found by the predicate (skipping rows another session has
- * locked), deletes them by ctid and re-checks the predicate, so a row changed meanwhile is kept. A last
- * pass without SKIP LOCKED picks up what was skipped. Stops between batches on shutdown or max run time.
- * Never holds more than one batch of ids in memory or in a transaction.
+ * A batch finds at most {@code size} doomed rows and deletes them by ctid, checking the predicate again:
+ * a row updated meanwhile has a new ctid or no longer qualifies, and is kept. Rows are not locked
+ * before the delete (SELECT ... FOR UPDATE would need UPDATE privilege, which a purge should not
+ * hold); a batch that waits past lock_timeout behind the auth service's own transactions is retried a
+ * few times before the run fails. Stops between batches on shutdown or max run time. Never holds more
+ * than one batch of ids in memory or in a transaction.
  */
 public final class PurgeEngine {
     private static final Logger LOG = LoggerFactory.getLogger(PurgeEngine.class);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+    private static final int LOCK_TIMEOUT_RETRIES = 3;
 
     private final DataSource dataSource;
     private final RunHistory history;
@@ -105,13 +109,10 @@ public final class PurgeEngine {
 
     private void deleteInBatches(Connection connection, PurgeTarget target, Progress progress, Instant started,
                                  long runId) throws SQLException, InterruptedException {
-        String predicate = DoomedRowPredicate.sql(target);
-        String table = target.qualifiedTable();
-        String skipLockedSql = batchSql(table, predicate, true);
-        String finalPassSql = batchSql(table, predicate, false);
+        String sql = batchSql(target.qualifiedTable(), DoomedRowPredicate.sql(target));
         Instant deadline = started.plus(batch.maxRunTime());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
-        boolean finalPass = false;
+        int lockTimeouts = 0;
         connection.setAutoCommit(false);
         while (true) {
             if (stopSignal.isStopRequested()) {
@@ -123,15 +124,24 @@ public final class PurgeEngine {
                         + "; the rest is left for the next run");
                 return;
             }
-            int deleted = deleteBatch(connection, finalPass ? finalPassSql : skipLockedSql);
+            int deleted;
+            try {
+                deleted = deleteBatch(connection, sql);
+                lockTimeouts = 0;
+            } catch (SQLException e) {
+                if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || ++lockTimeouts > LOCK_TIMEOUT_RETRIES) {
+                    throw e;
+                }
+                LOG.warn("Purge {} run {}: a batch waited past lock_timeout {} behind another transaction;"
+                        + " retrying ({} of {})", target.job(), runId, batch.lockTimeout(), lockTimeouts,
+                        LOCK_TIMEOUT_RETRIES);
+                stopSignal.pause(batch.lockTimeout());
+                continue;
+            }
             progress.rows += deleted;
             progress.batches++;
             if (deleted < batch.size()) {
-                if (finalPass) {
-                    return;
-                }
-                finalPass = true;
-                continue;
+                return;
             }
             if (!clock.instant().isBefore(nextProgressLog)) {
                 LOG.info("Purge {} run {} in progress: {} rows in {} batches so far", target.job(), runId,
@@ -142,10 +152,9 @@ public final class PurgeEngine {
         }
     }
 
-    private static String batchSql(String table, String predicate, boolean skipLocked) {
+    private static String batchSql(String table, String predicate) {
         return "DELETE FROM ONLY " + table + " WHERE ctid = ANY(ARRAY("
-                + "SELECT ctid FROM ONLY " + table + " WHERE " + predicate
-                + " LIMIT ? FOR UPDATE" + (skipLocked ? " SKIP LOCKED" : "") + "))"
+                + "SELECT ctid FROM ONLY " + table + " WHERE " + predicate + " LIMIT ?))"
                 + " AND " + predicate;
     }
 

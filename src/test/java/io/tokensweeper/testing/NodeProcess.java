@@ -39,6 +39,12 @@ public final class NodeProcess implements AutoCloseable {
 
     public static NodeProcess start(String id, TestDatabase db, Map<String, String> overrides, Path logDirectory)
             throws IOException {
+        return start(id, db, Map.of(), overrides, logDirectory);
+    }
+
+    /** {@code environment} adds to or replaces the variables derived from {@code db} (DATABASE_USER, ...). */
+    public static NodeProcess start(String id, TestDatabase db, Map<String, String> environment,
+                                    Map<String, String> overrides, Path logDirectory) throws IOException {
         String jar = System.getProperty("sweeper.jar", "target/token-sweeper.jar");
         int appPort = freePort();
         int adminPort = freePort();
@@ -57,7 +63,44 @@ public final class NodeProcess implements AutoCloseable {
         env.put("SWEEPER_ENV", "production");
         env.put("APP_PORT", Integer.toString(appPort));
         env.put("ADMIN_PORT", Integer.toString(adminPort));
+        env.putAll(environment);
         return new NodeProcess(id, appPort, adminPort, log, builder.start());
+    }
+
+    /** Waits until the node answers /ping, the one admin path open without credentials. */
+    public NodeProcess awaitUp(Duration timeout) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                if (get("http://127.0.0.1:" + adminPort + "/ping").statusCode() == 200
+                        && get("http://127.0.0.1:" + appPort + "/jobs").statusCode() == 200) {
+                    return this;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("node " + id + " not up within " + timeout + ":\n" + tail());
+    }
+
+    /** Waits for the process to end by itself and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("node " + id + " still running after " + timeout + ":\n" + tail());
+        }
+        return process.exitValue();
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public String adminUrl(String path) {
+        return "http://127.0.0.1:" + adminPort + path;
     }
 
     public NodeProcess awaitHealthy(Duration timeout) throws Exception {

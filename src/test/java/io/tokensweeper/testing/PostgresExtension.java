@@ -120,7 +120,10 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
 
         static Server embedded() {
             try {
+                // postgres (the tests' admin) may connect without a password; every other role needs its own,
+                // as on a real server, so that a wrong password is really refused.
                 EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                        .setDataDirectoryCustomizer(Server::requirePasswordsButForPostgres)
                         .setServerConfig("max_connections", "300")
                         .setServerConfig("fsync", "off")
                         .setServerConfig("synchronous_commit", "off")
@@ -139,6 +142,20 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
             }
         }
 
+        private static void requirePasswordsButForPostgres(java.io.File dataDirectory) {
+            try {
+                java.nio.file.Files.writeString(dataDirectory.toPath().resolve("pg_hba.conf"), String.join("\n",
+                        "local all postgres trust",
+                        "host all postgres 127.0.0.1/32 trust",
+                        "host all postgres ::1/128 trust",
+                        "local all all scram-sha-256",
+                        "host all all 127.0.0.1/32 scram-sha-256",
+                        "host all all ::1/128 scram-sha-256", ""));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
         static Server external(String url) {
             String user = System.getenv().getOrDefault("SWEEPER_TEST_DATABASE_USER", "postgres");
             String password = System.getenv().getOrDefault("SWEEPER_TEST_DATABASE_PASSWORD", "");
@@ -149,10 +166,10 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
             return DriverManager.getConnection(adminUrl, user, password);
         }
 
+        /** The URL of one test database: host and port only, so the configured user is the one that connects. */
         String urlFor(String database) {
             int slash = adminUrl.indexOf('/', "jdbc:postgresql://".length());
-            int query = adminUrl.indexOf('?', slash);
-            return adminUrl.substring(0, slash + 1) + database + (query < 0 ? "" : adminUrl.substring(query));
+            return adminUrl.substring(0, slash + 1) + database;
         }
     }
 }
