@@ -68,7 +68,7 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         environment.lifecycle().manage(cluster);
         environment.lifecycle().manage(onDemandRuns);
 
-        environment.healthChecks().register("database", new DatabaseHealthCheck(database));
+        environment.healthChecks().register("database", new DatabaseHealthCheck(database.dataSource()));
         environment.healthChecks().register("scheduler", new SchedulerHealthCheck(cluster,
                 new ClusterState(database.dataSource(), database.schema(), config.getScheduler().getClusterName()),
                 clock));

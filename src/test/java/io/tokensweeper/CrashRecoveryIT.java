@@ -98,8 +98,8 @@ class CrashRecoveryIT {
         System.out.printf("failover: the survivor started the recovery run %d ms after the kill%n", recoveredAfterMs);
         assertThat(recoveredAfterMs).as("check-in interval 1 s + Quartz's 7.5 s + a few").isLessThan(20_000);
         assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs WHERE trigger = 'manual'"))
-                .as(history).startsWith("interrupted: abandoned: its node stopped before finishing the run (closed by node "
-                        + survivor.id + ")");
+                .as(history).startsWith("interrupted: abandoned: the run ended without recording its end (its node died"
+                        + " or lost the database); closed by node " + survivor.id);
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE revoked OR expires_at < now()")).isZero();
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE token_hash LIKE 'live%'")).isEqualTo(LIVE);
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_fired_triggers WHERE instance_name = ?", runner.id))

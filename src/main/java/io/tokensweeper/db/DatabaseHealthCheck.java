@@ -4,20 +4,21 @@ import com.codahale.metrics.health.HealthCheck;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import javax.sql.DataSource;
 
 /** Healthy when a real query answers within a few seconds; reports the database clock and version. */
 public final class DatabaseHealthCheck extends HealthCheck {
     private static final int QUERY_TIMEOUT_SECONDS = 3;
 
-    private final Database database;
+    private final DataSource dataSource;
 
-    public DatabaseHealthCheck(Database database) {
-        this.database = database;
+    public DatabaseHealthCheck(DataSource dataSource) {
+        this.dataSource = dataSource;
     }
 
     @Override
     protected Result check() throws Exception {
-        try (Connection connection = database.dataSource().getConnection();
+        try (Connection connection = dataSource.getConnection();
              Statement statement = connection.createStatement()) {
             statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
             try (ResultSet rs = statement.executeQuery("SELECT now(), current_setting('server_version')")) {

@@ -42,6 +42,23 @@ public final class PurgeEngine {
         this.clock = clock;
     }
 
+    /**
+     * Closes runs of the target left 'running' by a node that died or lost its database, if no purge of
+     * the target is running now (the fence is free). Called at start, so they do not wait for the next run.
+     */
+    public int closeAbandonedRuns(PurgeTarget target, String nodeId) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            if (!RunFence.tryAcquire(connection, target)) {
+                return 0;
+            }
+            try {
+                return history.closeAbandoned(target.job(), -1, nodeId);
+            } finally {
+                RunFence.release(connection, target);
+            }
+        }
+    }
+
     /** Whether a purge of the target is running anywhere in the cluster (its fence is held). */
     public boolean isRunning(PurgeTarget target) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {

@@ -58,6 +58,20 @@ public final class PurgeService implements Managed {
             targets.put(target.job(), resolved);
             LOG.info("Purge {} targets {}: delete where {}", target.job(), resolved.displayName(),
                     DoomedRowPredicate.sql(resolved));
+            closeAbandonedRuns(resolved);
+        }
+    }
+
+    private void closeAbandonedRuns(PurgeTarget target) {
+        try {
+            int closed = engine.closeAbandonedRuns(target, nodeId);
+            if (closed > 0) {
+                LOG.warn("Purge {}: closed {} run(s) left 'running' by a node that died or lost the database",
+                        target.job(), closed);
+            }
+        } catch (java.sql.SQLException e) {
+            LOG.warn("Purge {}: could not check for abandoned runs at start ({}); the next run will", target.job(),
+                    e.getMessage());
         }
     }
 

@@ -67,8 +67,8 @@ public final class RunHistory {
              PreparedStatement statement = connection.prepareStatement("UPDATE " + table
                      + " SET status = 'interrupted', finished_at = now(), error = ? WHERE job = ? AND status = 'running'"
                      + " AND id <> ?")) {
-            statement.setString(1, "abandoned: its node stopped before finishing the run (closed by node "
-                    + closedBy + ")");
+            statement.setString(1, "abandoned: the run ended without recording its end (its node died or lost"
+                    + " the database); closed by node " + closedBy);
             statement.setString(2, job.id());
             statement.setLong(3, currentRunId);
             return statement.executeUpdate();

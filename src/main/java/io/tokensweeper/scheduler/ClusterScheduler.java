@@ -168,6 +168,9 @@ public final class ClusterScheduler implements Managed {
         p.setProperty("org.quartz.jobStore.isClustered", "true");
         p.setProperty("org.quartz.jobStore.clusterCheckinInterval",
                 Long.toString(settings.getCheckinInterval().toMilliseconds()));
+        // After a database outage Quartz retries its bookkeeping this often (default 15 s).
+        p.setProperty("org.quartz.scheduler.dbFailureRetryInterval",
+                Long.toString(settings.getCheckinInterval().toMilliseconds()));
         p.setProperty("org.quartz.jobStore.misfireThreshold",
                 Long.toString(settings.getMisfireThreshold().toMilliseconds()));
         // Job data holds only strings: no Java serialization in the shared tables.

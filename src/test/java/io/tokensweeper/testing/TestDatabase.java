@@ -16,7 +16,7 @@ public final class TestDatabase implements AutoCloseable {
     private final String password;
     private HikariDataSource dataSource;
 
-    TestDatabase(String url, String user, String password) {
+    public TestDatabase(String url, String user, String password) {
         this.url = url;
         this.user = user;
         this.password = password;
@@ -47,6 +47,7 @@ public final class TestDatabase implements AutoCloseable {
             config.setUsername(user);
             config.setPassword(password);
             config.setMaximumPoolSize(8);
+            config.setConnectionTimeout(5_000);
             config.setPoolName("test-" + name());
             dataSource = new HikariDataSource(config);
         }

@@ -1,0 +1,120 @@
+package io.tokensweeper.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.health.HealthCheck;
+import io.tokensweeper.db.DatabaseHealthCheck;
+import io.tokensweeper.db.Migrations;
+import io.tokensweeper.purge.BatchSettings;
+import io.tokensweeper.purge.CleanupFactory;
+import io.tokensweeper.purge.JobName;
+import io.tokensweeper.testing.RestartablePostgres;
+import io.tokensweeper.testing.TestDatabase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The database goes away while a node idles and again mid-purge; the node rides it out by itself. */
+class DatabaseOutageTest {
+    private static RestartablePostgres server;
+    private static TestDatabase admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new RestartablePostgres().start();
+        admin = server.database();
+        try (InputStream schema = DatabaseOutageTest.class.getClassLoader().getResourceAsStream("db/demo/auth-schema.sql")) {
+            admin.execute(new String(schema.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        new Migrations(admin.dataSource(), "sweeper").migrate();
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        admin.close();
+        server.close();
+    }
+
+    @Test
+    void healthGoesRedAndGreenAndTheInterruptedRunIsClosedAndRedone() throws Exception {
+        CleanupFactory cleanup = new CleanupFactory();
+        BatchSettings batch = new BatchSettings(200, Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofSeconds(10),
+                Duration.ofMinutes(5));
+        try (TestNode node = new TestNode("outage", server.database(), cleanup, batch, TestNode.fastCluster(), true)
+                .start()) {
+            DatabaseHealthCheck database = new DatabaseHealthCheck(node.connection.dataSource());
+            SchedulerHealthCheck scheduler = new SchedulerHealthCheck(node.cluster,
+                    new ClusterState(node.connection.dataSource(), "sweeper", "token-sweeper"), Clock.systemUTC());
+            awaitHealthy(database::execute, scheduler::execute);
+
+            // 1. While idle.
+            server.stop();
+            Thread.sleep(3_000);
+            HealthCheck.Result down = database.execute();
+            assertThat(down.isHealthy()).isFalse();
+            assertThat(scheduler.execute().isHealthy()).isFalse();
+            server.start();
+            Duration idleRecovery = awaitHealthy(database::execute, scheduler::execute);
+            System.out.printf("after an idle outage both checks were green again %d ms after the restart%n",
+                    idleRecovery.toMillis());
+
+            // 2. Mid-purge.
+            admin.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at)"
+                    + " SELECT gen_random_uuid(), 'o' || i, now() - interval '1 day' FROM generate_series(1, 40000) i");
+            admin.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at)"
+                    + " SELECT gen_random_uuid(), 'live' || i, now() + interval '1 day' FROM generate_series(1, 1000) i");
+            node.onDemand.run(List.of(JobName.REFRESH_TOKENS), false, Duration.ZERO);
+            while (admin.queryLong("SELECT count(*) FROM public.refresh_tokens") > 39_000) {
+                Thread.sleep(20);
+            }
+            server.stop();
+            Thread.sleep(3_000);
+            server.start();
+            awaitHealthy(database::execute, scheduler::execute);
+            Thread.sleep(2_500);
+
+            List<OnDemandRuns.Outcome> redo = node.onDemand.run(List.of(JobName.REFRESH_TOKENS), false,
+                    Duration.ofSeconds(60));
+
+            String history = admin.queryString("SELECT string_agg(id || '/' || status || '/' || coalesce(error, ''),"
+                    + " E'\\n' ORDER BY id) FROM sweeper.cleanup_runs");
+            assertThat(redo).singleElement().satisfies(o -> assertThat(o.run().status().id()).as(history)
+                    .isEqualTo("succeeded"));
+            assertThat(admin.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'"))
+                    .as(history).isZero();
+            assertThat(admin.queryString("SELECT status FROM sweeper.cleanup_runs ORDER BY id LIMIT 1"))
+                    .as("the run cut short by the outage is closed, not left running").isIn("failed", "interrupted");
+            assertThat(admin.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE expires_at < now()")).isZero();
+            assertThat(admin.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(1000);
+            assertThat(admin.queryLong("SELECT count(*) FROM sweeper.qrtz_triggers"
+                    + " WHERE trigger_state IN ('ACQUIRED', 'BLOCKED', 'ERROR')")).as("stuck triggers").isZero();
+            assertThat(admin.queryLong("SELECT count(*) FROM sweeper.qrtz_fired_triggers")).isZero();
+            assertThat(database.execute().isHealthy()).isTrue();
+        }
+    }
+
+    @SafeVarargs
+    private static Duration awaitHealthy(Supplier<HealthCheck.Result>... checks) throws InterruptedException {
+        Instant start = Instant.now();
+        Instant deadline = start.plusSeconds(45);
+        while (Instant.now().isBefore(deadline)) {
+            boolean all = true;
+            for (Supplier<HealthCheck.Result> check : checks) {
+                all &= check.get().isHealthy();
+            }
+            if (all) {
+                return Duration.between(start, Instant.now());
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("not healthy again within 45 s");
+    }
+}
