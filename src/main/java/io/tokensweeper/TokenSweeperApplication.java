@@ -5,7 +5,12 @@ import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.tokensweeper.admin.AdminMenuServlet;
 import io.tokensweeper.admin.BasicAuthFilter;
+import io.tokensweeper.admin.DashboardServlet;
+import io.tokensweeper.admin.PauseCleanupServlet;
+import io.tokensweeper.admin.PrometheusMetrics;
+import io.tokensweeper.admin.QuietRequestLogStartup;
 import io.tokensweeper.admin.RunCleanupServlet;
 import io.tokensweeper.api.JobsResource;
 import io.tokensweeper.api.RunsResource;
@@ -68,10 +73,10 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         environment.lifecycle().manage(cluster);
         environment.lifecycle().manage(onDemandRuns);
 
+        ClusterState clusterState = new ClusterState(database.dataSource(), database.schema(),
+                config.getScheduler().getClusterName());
         environment.healthChecks().register("database", new DatabaseHealthCheck(database.dataSource()));
-        environment.healthChecks().register("scheduler", new SchedulerHealthCheck(cluster,
-                new ClusterState(database.dataSource(), database.schema(), config.getScheduler().getClusterName()),
-                clock));
+        environment.healthChecks().register("scheduler", new SchedulerHealthCheck(cluster, clusterState, clock));
         for (JobName job : JobName.values()) {
             environment.healthChecks().register(job.id(), new JobHealthCheck(job, purgeService, cluster,
                     config.getScheduler().getHealthSlack().toJavaDuration(), clock));
@@ -86,6 +91,17 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         }
         environment.admin().addServlet("run-cleanup", new RunCleanupServlet(onDemandRuns))
                 .addMapping("/tasks/run-cleanup");
+        environment.admin().addServlet("pause-cleanup", PauseCleanupServlet.pausing(cluster))
+                .addMapping("/tasks/pause-cleanup");
+        environment.admin().addServlet("resume-cleanup", PauseCleanupServlet.resuming(cluster))
+                .addMapping("/tasks/resume-cleanup");
+        environment.admin().addServlet("dashboard", new DashboardServlet(purgeService, cluster, clusterState, clock))
+                .addMapping("/dashboard");
+        environment.admin().addServlet("prometheus", PrometheusMetrics.servlet(environment.metrics()))
+                .addMapping("/prometheus");
+        // "" maps the admin port's root exactly: our menu, which links the dashboard, replaces Dropwizard's.
+        environment.admin().addServlet("menu", new AdminMenuServlet()).addMapping("");
+        environment.lifecycle().addEventListener(new QuietRequestLogStartup());
         environment.jersey().register(new JobsResource(purgeService, cluster));
         environment.jersey().register(new RunsResource(purgeService));
     }

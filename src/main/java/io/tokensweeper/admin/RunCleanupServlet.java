@@ -8,7 +8,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class RunCleanupServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RunCleanupServlet.class);
-    private static final Set<String> PARAMETERS = Set.of("job", "dryRun", "wait");
+    private static final Set<String> PARAMETERS = Set.of("job", "dryRun", "wait", "evenIfPaused");
     private static final int DEFAULT_WAIT_SECONDS = 30;
     private static final int MAX_WAIT_SECONDS = 600;
 
@@ -47,7 +46,7 @@ public final class RunCleanupServlet extends HttpServlet {
         }
         List<OnDemandRuns.Outcome> outcomes;
         try {
-            outcomes = onDemandRuns.run(parsed.jobs(), parsed.dryRun(), parsed.waitFor());
+            outcomes = onDemandRuns.run(parsed.jobs(), parsed.dryRun(), parsed.waitFor(), parsed.evenIfPaused());
         } catch (Exception e) {
             LOG.error("POST /tasks/run-cleanup could not start {}; nothing more was run", parsed.jobs(), e);
             response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
@@ -68,13 +67,14 @@ public final class RunCleanupServlet extends HttpServlet {
                 + "&wait=SECONDS");
     }
 
-    /** 500 if a run failed, 409 if a job was already running (or explicitly asked for and disabled), 202 if
-     * a run is not finished yet, else 200. */
+    /** 500 if a run failed, 409 if a job was already running or paused (or explicitly asked for and
+     * disabled), 202 if a run is not finished yet, else 200. */
     static int status(List<OnDemandRuns.Outcome> outcomes, boolean explicitJob) {
         if (outcomes.stream().anyMatch(OnDemandRuns.Outcome::failed)) {
             return HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
         }
         if (outcomes.stream().anyMatch(o -> o.kind() == OnDemandRuns.Kind.ALREADY_RUNNING
+                || o.kind() == OnDemandRuns.Kind.PAUSED
                 || (explicitJob && o.kind() == OnDemandRuns.Kind.DISABLED))) {
             return HttpServletResponse.SC_CONFLICT;
         }
@@ -85,27 +85,21 @@ public final class RunCleanupServlet extends HttpServlet {
         return HttpServletResponse.SC_OK;
     }
 
-    record RunCleanupRequest(List<JobName> jobs, boolean explicitJob, boolean dryRun, Duration waitFor) {
+    record RunCleanupRequest(List<JobName> jobs, boolean explicitJob, boolean dryRun, Duration waitFor,
+                             boolean evenIfPaused) {
     }
 
     static RunCleanupRequest parse(Map<String, String[]> parameters) {
         for (String name : parameters.keySet()) {
             if (!PARAMETERS.contains(name)) {
-                throw new IllegalArgumentException("unknown parameter '" + name + "'; known: job, dryRun, wait");
+                throw new IllegalArgumentException("unknown parameter '" + name + "'; known: job, dryRun, wait,"
+                        + " evenIfPaused");
             }
         }
         String job = single(parameters, "job", "all");
-        List<JobName> jobs;
-        if ("all".equals(job)) {
-            jobs = Arrays.asList(JobName.values());
-        } else {
-            jobs = List.of(JobName.fromId(job).orElseThrow(() -> new IllegalArgumentException(
-                    "job must be one of " + JobName.validIds() + ", all; was '" + job + "'")));
-        }
-        String dryRun = single(parameters, "dryRun", "false");
-        if (!"true".equals(dryRun) && !"false".equals(dryRun)) {
-            throw new IllegalArgumentException("dryRun must be true or false; was '" + dryRun + "'");
-        }
+        List<JobName> jobs = JobParameter.parse(job);
+        boolean dryRun = flag(parameters, "dryRun");
+        boolean evenIfPaused = flag(parameters, "evenIfPaused");
         String wait = single(parameters, "wait", Integer.toString(DEFAULT_WAIT_SECONDS));
         int seconds;
         try {
@@ -117,7 +111,15 @@ public final class RunCleanupServlet extends HttpServlet {
             throw new IllegalArgumentException("wait must be a whole number of seconds from 0 to " + MAX_WAIT_SECONDS
                     + "; was '" + wait + "'");
         }
-        return new RunCleanupRequest(jobs, !"all".equals(job), Boolean.parseBoolean(dryRun), Duration.ofSeconds(seconds));
+        return new RunCleanupRequest(jobs, !"all".equals(job), dryRun, Duration.ofSeconds(seconds), evenIfPaused);
+    }
+
+    private static boolean flag(Map<String, String[]> parameters, String name) {
+        String value = single(parameters, name, "false");
+        if (!"true".equals(value) && !"false".equals(value)) {
+            throw new IllegalArgumentException(name + " must be true or false; was '" + value + "'");
+        }
+        return Boolean.parseBoolean(value);
     }
 
     private static String single(Map<String, String[]> parameters, String name, String fallback) {

@@ -34,7 +34,7 @@ public class JobsResource {
         for (JobSchedule schedule : cluster.schedules()) {
             JobName job = schedule.job();
             boolean enabled = purgeService.isEnabled(job);
-            jobs.add(new JobView(job.id(), enabled, schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
+            jobs.add(new JobView(job.id(), enabled, cluster.isPaused(job), schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
                     enabled ? nextFireTime(schedule) : null,
                     purgeService.history().last(job).map(RunView::of).orElse(null)));
         }

@@ -18,7 +18,7 @@ public final class Database implements Managed, AutoCloseable {
 
     private final DatabaseFactory settings;
     private final MetricRegistry metrics;
-    private final String poolName;
+    private final String applicationName;
     private final HikariDataSource dataSource;
     private EmbeddedPostgresServer embeddedServer;
     private boolean started;
@@ -26,7 +26,7 @@ public final class Database implements Managed, AutoCloseable {
     Database(DatabaseFactory settings, MetricRegistry metrics, String purpose) {
         this.settings = settings;
         this.metrics = metrics;
-        this.poolName = "token-sweeper-" + purpose;
+        this.applicationName = "token-sweeper-" + purpose;
         // Configured now, connected in start(): everything wired in run() can hold the DataSource already.
         this.dataSource = new HikariDataSource();
         configurePool();
@@ -87,7 +87,8 @@ public final class Database implements Managed, AutoCloseable {
 
     private void configurePool() {
         HikariDataSource config = dataSource;
-        config.setPoolName(poolName);
+        // One pool name on every node, so its metrics have the same names cluster-wide.
+        config.setPoolName("token-sweeper");
         config.setUsername(settings.getUser());
         config.setPassword(settings.getPassword());
         config.setMaximumPoolSize(settings.getMaximumPoolSize());
@@ -95,7 +96,8 @@ public final class Database implements Managed, AutoCloseable {
         config.setConnectionTimeout(settings.getConnectionTimeout().toMilliseconds());
         // Fail at start rather than serve a node that cannot reach its database.
         config.setInitializationFailTimeout(settings.getConnectionTimeout().toMilliseconds());
-        config.addDataSourceProperty("ApplicationName", poolName);
+        // Names the node in pg_stat_activity, pg_locks and the fence's "held by" messages.
+        config.addDataSourceProperty("ApplicationName", applicationName);
         config.addDataSourceProperty("tcpKeepAlive", "true");
         if (metrics != null) {
             config.setMetricRegistry(metrics);

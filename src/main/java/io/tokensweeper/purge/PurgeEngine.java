@@ -11,6 +11,7 @@ import java.time.Instant;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Deletes a target's doomed rows in batches, each its own short transaction, under the target's fence.
@@ -221,12 +222,23 @@ public final class PurgeEngine {
                         + " closes it", result.job(), result.runId(), result.status().id(), e);
             }
         }
-        if (result.status() == RunStatus.FAILED) {
-            LOG.error("Purge finished: {}", result.summary());
-        } else if (result.status() == RunStatus.INTERRUPTED) {
-            LOG.warn("Purge finished: {}", result.summary());
-        } else {
-            LOG.info("Purge finished: {}", result.summary());
+        // The run's facts as fields too, for JSON log lines (config.yml: logging.appenders[0].layout.type json).
+        try (MDC.MDCCloseable job = MDC.putCloseable("job", result.job().id());
+             MDC.MDCCloseable runId = MDC.putCloseable("runId", String.valueOf(result.runId()));
+             MDC.MDCCloseable status = MDC.putCloseable("status", result.status().id());
+             MDC.MDCCloseable rows = MDC.putCloseable("rowsDeleted", Long.toString(result.rowsDeleted()));
+             MDC.MDCCloseable batches = MDC.putCloseable("batches", Integer.toString(result.batches()));
+             MDC.MDCCloseable duration = MDC.putCloseable("durationMs", Long.toString(result.duration().toMillis()));
+             MDC.MDCCloseable trigger = MDC.putCloseable("trigger", result.trigger().id());
+             MDC.MDCCloseable node = MDC.putCloseable("node", result.nodeId());
+             MDC.MDCCloseable dryRun = MDC.putCloseable("dryRun", Boolean.toString(result.dryRun()))) {
+            if (result.status() == RunStatus.FAILED) {
+                LOG.error("Purge finished: {}", result.summary());
+            } else if (result.status() == RunStatus.INTERRUPTED) {
+                LOG.warn("Purge finished: {}", result.summary());
+            } else {
+                LOG.info("Purge finished: {}", result.summary());
+            }
         }
     }
 

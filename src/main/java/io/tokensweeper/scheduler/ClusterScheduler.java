@@ -120,12 +120,40 @@ public final class ClusterScheduler implements Managed {
 
     /** Runs the job now on whichever node of the cluster picks it up; never beside a run of the same job. */
     public void triggerNow(JobName job, boolean dryRun, UUID requestId) throws SchedulerException {
-        Scheduler running = scheduler().orElseThrow(() -> new IllegalStateException("The scheduler is not running"));
+        Scheduler running = running();
         JobDataMap data = new JobDataMap();
         data.put(CleanupJob.TRIGGER_KIND, "manual");
         data.put(CleanupJob.DRY_RUN, Boolean.toString(dryRun));
         data.put(CleanupJob.REQUEST_ID, requestId.toString());
         running.triggerJob(schedule(job).orElseThrow().jobKey(), data);
+    }
+
+    /** Pauses the job's schedule for the whole cluster (the state lives in the shared tables). */
+    public void pause(JobName job) throws SchedulerException {
+        running().pauseTrigger(schedule(job).orElseThrow().triggerKey());
+    }
+
+    public void resume(JobName job) throws SchedulerException {
+        running().resumeTrigger(schedule(job).orElseThrow().triggerKey());
+    }
+
+    public boolean isPaused(JobName job) {
+        Optional<Scheduler> running = scheduler();
+        Optional<JobSchedule> schedule = schedule(job);
+        if (running.isEmpty() || schedule.isEmpty()) {
+            return false;
+        }
+        try {
+            return running.get().getTriggerState(schedule.get().triggerKey()) == Trigger.TriggerState.PAUSED;
+        } catch (SchedulerException e) {
+            LOG.warn("Could not read whether purge {} is paused", job, e);
+            return false;
+        }
+    }
+
+    private Scheduler running() {
+        return scheduler().orElseThrow(() -> new IllegalStateException(
+                "this node has no scheduler (SWEEPER_ENV=test): nothing is scheduled here to pause or resume"));
     }
 
     /** When the job's cron trigger fires next, as stored in the cluster. */

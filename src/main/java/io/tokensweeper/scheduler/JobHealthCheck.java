@@ -54,7 +54,8 @@ public final class JobHealthCheck extends HealthCheck {
         Instant cutoff = now.minus(slack);
         Instant firstDue = next(cron, since);
         Instant secondDue = firstDue == null ? null : next(cron, firstDue);
-        String lastText = last.map(r -> "last succeeded at " + r.startedAt() + " (run " + r.id() + " on node "
+        String lastText = (cluster.isPaused(job) ? "paused by an operator; " : "")
+                + last.map(r -> "last succeeded at " + r.startedAt() + " (run " + r.id() + " on node "
                 + r.nodeId() + ", " + r.rowsDeleted() + " rows)").orElse("no successful run yet");
         if (secondDue != null && !secondDue.isAfter(cutoff)) {
             return Result.unhealthy("%s; runs were due at %s and %s since and none succeeded", lastText,

@@ -44,7 +44,7 @@ public final class OnDemandRuns implements Managed {
         this.clock = clock;
     }
 
-    public enum Kind { FINISHED, STILL_RUNNING, QUEUED, ALREADY_RUNNING, DISABLED }
+    public enum Kind { FINISHED, STILL_RUNNING, QUEUED, ALREADY_RUNNING, DISABLED, PAUSED }
 
     /** What became of one job's request. {@code run} is set for FINISHED, STILL_RUNNING and, if known, ALREADY_RUNNING. */
     public record Outcome(JobName job, Kind kind, RunRecord run, Duration waited) {
@@ -59,6 +59,8 @@ public final class OnDemandRuns implements Managed {
                         : " on node " + run.nodeId() + " (run " + run.id() + ", started " + run.startedAt() + ")")
                         + "; not started again";
                 case DISABLED -> job + ": disabled in configuration; not run";
+                case PAUSED -> job + ": paused (POST /tasks/resume-cleanup?job=" + job + " resumes it); not run."
+                        + " Add evenIfPaused=true to run it once anyway";
             };
         }
 
@@ -69,11 +71,19 @@ public final class OnDemandRuns implements Managed {
 
     public List<Outcome> run(List<JobName> jobs, boolean dryRun, Duration wait)
             throws SQLException, SchedulerException {
+        return run(jobs, dryRun, wait, false);
+    }
+
+    /** A paused job runs on demand only when {@code evenIfPaused}: a pause usually means "hands off". */
+    public List<Outcome> run(List<JobName> jobs, boolean dryRun, Duration wait, boolean evenIfPaused)
+            throws SQLException, SchedulerException {
         List<Outcome> outcomes = new ArrayList<>();
         Map<JobName, UUID> requested = new LinkedHashMap<>();
         for (JobName job : jobs) {
             if (!purgeService.isEnabled(job)) {
                 outcomes.add(new Outcome(job, Kind.DISABLED, null, Duration.ZERO));
+            } else if (!evenIfPaused && cluster.isPaused(job)) {
+                outcomes.add(new Outcome(job, Kind.PAUSED, null, Duration.ZERO));
             } else if (purgeService.isRunningAnywhere(job)) {
                 outcomes.add(new Outcome(job, Kind.ALREADY_RUNNING,
                         purgeService.history().running(job).orElse(null), Duration.ZERO));

@@ -101,7 +101,12 @@ final class ScheduleSync {
                         + " other setting, each will replace the other's at start: give every node the same"
                         + " configuration.", schedule.job(), storedCron, storedZone, storedBy, schedule.cron(),
                 schedule.quartzCron(), schedule.zone());
+        boolean paused = scheduler.getTriggerState(schedule.triggerKey()) == Trigger.TriggerState.PAUSED;
         scheduler.rescheduleJob(schedule.triggerKey(), wanted);
+        if (paused) {
+            // An operator paused it; a new cron expression is no reason to start purging again.
+            scheduler.pauseTrigger(schedule.triggerKey());
+        }
     }
 
     private CronScheduleBuilder withMisfirePolicy(CronScheduleBuilder builder) {

@@ -1,0 +1,140 @@
+package io.tokensweeper.admin;
+
+import io.tokensweeper.purge.RunRecord;
+import io.tokensweeper.scheduler.ClusterState;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+
+/** Renders the dashboard: plain HTML and an inline SVG chart, no JavaScript, nothing fetched from elsewhere. */
+final class DashboardPage {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+            .withZone(ZoneOffset.UTC);
+    private static final int CHART_WIDTH = 640;
+    private static final int CHART_HEIGHT = 120;
+
+    record JobRow(String name, boolean enabled, boolean paused, String cron, String quartzCron, String zone,
+                  Instant nextFireTime, RunRecord lastRun) {
+    }
+
+    private DashboardPage() {
+    }
+
+    static String render(String nodeId, String clusterName, boolean schedulerRunning, List<ClusterState.Node> nodes,
+                         List<JobRow> jobs, List<RunRecord> runs, Instant now) {
+        StringBuilder html = new StringBuilder(8192);
+        html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                .append("<meta http-equiv=\"refresh\" content=\"30\">")
+                .append("<title>token-sweeper: ").append(Html.escape(clusterName)).append("</title>")
+                .append("<style>").append(STYLE).append("</style></head><body>");
+        html.append("<h1>token-sweeper</h1><p class=\"sub\">cluster <b>").append(Html.escape(clusterName))
+                .append("</b>, page served by node <b>").append(Html.escape(nodeId)).append("</b> at ")
+                .append(time(now)).append(schedulerRunning ? "" : " &mdash; <b>this node runs no scheduler</b>")
+                .append(" &middot; refreshes every 30 s</p>");
+        nodes(html, nodes, now);
+        jobs(html, jobs);
+        chart(html, runs);
+        runs(html, runs);
+        return html.append("</body></html>\n").toString();
+    }
+
+    private static void nodes(StringBuilder html, List<ClusterState.Node> nodes, Instant now) {
+        html.append("<h2>Nodes</h2><table><tr><th>node</th><th>last check-in</th><th>state</th></tr>");
+        if (nodes.isEmpty()) {
+            html.append("<tr><td colspan=\"3\">no node has checked in</td></tr>");
+        }
+        for (ClusterState.Node node : nodes) {
+            html.append("<tr><td>").append(Html.escape(node.id())).append("</td><td>")
+                    .append(Duration.between(node.lastCheckin(), now).toMillis()).append(" ms ago</td><td class=\"")
+                    .append(node.presumedDead() ? "bad\">presumed dead" : "ok\">alive").append("</td></tr>");
+        }
+        html.append("</table>");
+    }
+
+    private static void jobs(StringBuilder html, List<JobRow> jobs) {
+        html.append("<h2>Jobs</h2><table><tr><th>job</th><th>state</th><th>cron</th><th>Quartz cron</th>")
+                .append("<th>zone</th><th>next run</th><th>last run</th></tr>");
+        for (JobRow job : jobs) {
+            String state = !job.enabled() ? "<td class=\"muted\">disabled</td>"
+                    : job.paused() ? "<td class=\"warn\">paused</td>" : "<td class=\"ok\">scheduled</td>";
+            html.append("<tr><td>").append(Html.escape(job.name())).append("</td>").append(state)
+                    .append("<td><code>").append(Html.escape(job.cron())).append("</code></td><td><code>")
+                    .append(Html.escape(job.quartzCron())).append("</code></td><td>").append(Html.escape(job.zone()))
+                    .append("</td><td>").append(job.nextFireTime() == null ? "" : time(job.nextFireTime()))
+                    .append("</td><td>").append(job.lastRun() == null ? "never" : lastRun(job.lastRun()))
+                    .append("</td></tr>");
+        }
+        html.append("</table>");
+    }
+
+    private static String lastRun(RunRecord run) {
+        return "<span class=\"" + statusClass(run) + "\">" + Html.escape(run.status().id()) + "</span> "
+                + time(run.startedAt()) + ", " + run.rowsDeleted() + " rows";
+    }
+
+    private static void chart(StringBuilder html, List<RunRecord> runs) {
+        List<RunRecord> real = new java.util.ArrayList<>(runs.stream().filter(r -> !r.dryRun()).limit(40).toList());
+        java.util.Collections.reverse(real);
+        html.append("<h2>Rows deleted per run</h2>");
+        if (real.isEmpty()) {
+            html.append("<p class=\"muted\">no runs yet</p>");
+            return;
+        }
+        long max = Math.max(1, real.stream().mapToLong(RunRecord::rowsDeleted).max().orElse(1));
+        double slot = (double) CHART_WIDTH / real.size();
+        html.append("<svg class=\"chart\" role=\"img\" aria-label=\"rows deleted per run, oldest left\" width=\"")
+                .append(CHART_WIDTH).append("\" height=\"").append(CHART_HEIGHT + 16).append("\" viewBox=\"0 0 ")
+                .append(CHART_WIDTH).append(' ').append(CHART_HEIGHT + 16).append("\">");
+        for (int i = 0; i < real.size(); i++) {
+            RunRecord run = real.get(i);
+            double height = Math.max(1, (double) run.rowsDeleted() / max * CHART_HEIGHT);
+            html.append(String.format(java.util.Locale.ROOT,
+                    "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>%s</title></rect>",
+                    run.job().startsWith("refresh") ? "rt" : "pr", i * slot + 1, CHART_HEIGHT - height,
+                    Math.max(1, slot - 2), height,
+                    Html.escape("run " + run.id() + " " + run.job() + " " + run.status().id() + ": " + run.rowsDeleted()
+                            + " rows on " + run.nodeId())));
+        }
+        html.append("<text x=\"0\" y=\"").append(CHART_HEIGHT + 13).append("\">max ").append(max)
+                .append(" rows; blue: refresh-tokens, orange: password-resets</text></svg>");
+    }
+
+    private static void runs(StringBuilder html, List<RunRecord> runs) {
+        html.append("<h2>Recent runs</h2><table><tr><th>run</th><th>started</th><th>job</th><th>node</th>")
+                .append("<th>trigger</th><th>rows</th><th>batches</th><th>duration</th><th>status</th><th>error</th></tr>");
+        for (RunRecord run : runs) {
+            html.append("<tr><td>").append(run.id()).append("</td><td>").append(time(run.startedAt()))
+                    .append("</td><td>").append(Html.escape(run.job())).append("</td><td>")
+                    .append(Html.escape(run.nodeId())).append("</td><td>").append(Html.escape(run.trigger()))
+                    .append(run.dryRun() ? " (dry run)" : "").append("</td><td class=\"num\">").append(run.rowsDeleted())
+                    .append("</td><td class=\"num\">").append(run.batches()).append("</td><td class=\"num\">")
+                    .append(run.finishedAt() == null ? "" : Duration.between(run.startedAt(), run.finishedAt()).toMillis()
+                            + " ms").append("</td><td class=\"").append(statusClass(run)).append("\">")
+                    .append(Html.escape(run.status().id())).append("</td><td class=\"error\">")
+                    .append(Html.escape(run.error())).append("</td></tr>");
+        }
+        html.append("</table>");
+    }
+
+    private static String statusClass(RunRecord run) {
+        return switch (run.status()) {
+            case SUCCEEDED -> "ok";
+            case RUNNING -> "warn";
+            case INTERRUPTED -> "warn";
+            case FAILED -> "bad";
+        };
+    }
+
+    private static String time(Instant instant) {
+        return instant == null ? "" : TIME.format(instant);
+    }
+
+    private static final String STYLE = "body{font:14px system-ui,sans-serif;margin:24px;color:#222}"
+            + "h1{margin:0}h2{margin:24px 0 8px;font-size:16px}.sub{color:#666;margin:4px 0 0}"
+            + "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}"
+            + "th{background:#f4f4f4}.num{text-align:right}.ok{color:#1a7f37}.warn{color:#9a6700}.bad{color:#cf222e}"
+            + ".muted{color:#888}.error{color:#cf222e;max-width:420px}code{font-size:13px}"
+            + ".chart rect.rt{fill:#0969da}.chart rect.pr{fill:#e16f24}.chart text{font-size:11px;fill:#666}";
+}

@@ -1,0 +1,158 @@
+package io.tokensweeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dropwizard.testing.ConfigOverride;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.tokensweeper.testing.PostgresExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** What an operator reaches for at 3am, on a running pair behind admin authentication. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OperatorsViewTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String PASSWORD = "op-secret";
+    private static final String AUTH = "Basic " + Base64.getEncoder()
+            .encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+
+    @RegisterExtension
+    @org.junit.jupiter.api.Order(1)
+    static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");
+
+    @RegisterExtension
+    @org.junit.jupiter.api.Order(2)
+    static final DropwizardAppExtension<TokenSweeperConfiguration> NODE_A = node("ops-a");
+
+    @RegisterExtension
+    @org.junit.jupiter.api.Order(3)
+    static final DropwizardAppExtension<TokenSweeperConfiguration> NODE_B = node("ops-b");
+
+    private static DropwizardAppExtension<TokenSweeperConfiguration> node(String id) {
+        return new DropwizardAppExtension<>(TokenSweeperApplication.class, "config.yml",
+                ConfigOverride.config("database.url", () -> POSTGRES.database().url()),
+                ConfigOverride.config("database.user", () -> POSTGRES.database().user()),
+                ConfigOverride.config("database.password", () -> POSTGRES.database().password()),
+                ConfigOverride.config("environment", "production"),
+                ConfigOverride.config("nodeId", id),
+                ConfigOverride.config("admin.password", PASSWORD),
+                ConfigOverride.config("scheduler.checkinInterval", "1s"),
+                ConfigOverride.config("cleanup.refreshTokens.cron", "* * * * * ?"),
+                ConfigOverride.config("server.applicationConnectors[0].port", "0"),
+                ConfigOverride.config("server.adminConnectors[0].port", "0"));
+    }
+
+    private static HttpResponse<String> admin(DropwizardAppExtension<?> node, String method, String path, boolean auth)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.getAdminPort() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (auth) {
+            request.header("Authorization", AUTH);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static long cronRuns() {
+        return POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE trigger = 'cron'");
+    }
+
+    @Test
+    @Order(1)
+    void theDashboardShowsNodesJobsRunsAndAChartWithEverythingEscaped() throws Exception {
+        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
+                + " SELECT gen_random_uuid(), 'd' || i, now() - interval '1 day', false FROM generate_series(1, 300) i");
+        while (cronRuns() < 3) {
+            Thread.sleep(200);
+        }
+        POSTGRES.database().execute("INSERT INTO sweeper.cleanup_runs (job, trigger, node_id, status, finished_at, error)"
+                + " VALUES ('password-resets', 'manual', 'ops-<b>evil</b>', 'failed', now(),"
+                + " 'ERROR: <script>alert(1)</script> & more')");
+
+        HttpResponse<String> page = admin(NODE_A, "GET", "/dashboard", true);
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+        assertThat(page.body()).contains("ops-a").contains("ops-b").contains("alive")
+                .contains("refresh-tokens").contains("password-resets").contains("<code>* * * * * ?</code>")
+                .contains("<svg").contains("<rect").contains("Recent runs").contains(">cron<")
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more").contains("ops-&lt;b&gt;evil&lt;/b&gt;")
+                .doesNotContain("<script>").doesNotContain("<b>evil</b>").doesNotContain("http://").doesNotContain("https://");
+        assertThat(admin(NODE_A, "GET", "/dashboard", false).statusCode()).isEqualTo(401);
+        assertThat(admin(NODE_B, "GET", "/", true).body()).contains("href=\"dashboard\"");
+    }
+
+    @Test
+    @Order(2)
+    void prometheusServesTheJobMetricsInTextFormat() throws Exception {
+        HttpResponse<String> response = admin(NODE_A, "GET", "/prometheus", true);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        Pattern sample = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[^}]*\\})? (-?[0-9.eE+\\-]+|NaN|[+-]Inf)");
+        for (String line : response.body().split("\n")) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                assertThat(sample.matcher(line).matches()).as("sample line: " + line).isTrue();
+            }
+        }
+        String other = admin(NODE_B, "GET", "/prometheus", true).body();
+        assertThat(sample(response.body(), "token_sweeper_refresh_tokens_rows_deleted_total")
+                + sample(other, "token_sweeper_refresh_tokens_rows_deleted_total"))
+                .as("rows deleted, summed over the pair").isGreaterThanOrEqualTo(300);
+        assertThat(response.body())
+                .contains("# TYPE token_sweeper_refresh_tokens_rows_deleted_total counter")
+                .containsPattern("(?m)^token_sweeper_refresh_tokens_duration_count [0-9]")
+                .containsPattern("(?m)^token_sweeper_password_resets_failures_total 0")
+                .containsPattern("(?m)^token_sweeper_refresh_tokens_last_success [0-9]")
+                .containsPattern("(?m)^token_sweeper_pool_ActiveConnections ");
+        assertThat(admin(NODE_A, "GET", "/prometheus", false).statusCode()).isEqualTo(401);
+    }
+
+    private static double sample(String exposition, String name) {
+        return exposition.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(
+                line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElseThrow();
+    }
+
+    @Test
+    @Order(3)
+    void aPauseOnOneNodeStopsScheduledRunsOnEveryNodeUntilResumed() throws Exception {
+        HttpResponse<String> paused = admin(NODE_A, "POST", "/tasks/pause-cleanup?job=refresh-tokens", true);
+        assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
+        assertThat(paused.body()).startsWith("refresh-tokens: paused cluster-wide");
+        Thread.sleep(1_500);
+        long before = cronRuns();
+        Thread.sleep(3_000);
+        assertThat(cronRuns()).as("no scheduled run on either node while paused").isEqualTo(before);
+
+        JsonNode jobs = new ObjectMapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + NODE_B.getLocalPort() + "/jobs")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(jobs.get(0).get("paused").asBoolean()).isTrue();
+        assertThat(jobs.get(1).get("paused").asBoolean()).isFalse();
+        assertThat(admin(NODE_B, "GET", "/dashboard", true).body()).contains("class=\"warn\">paused<");
+
+        HttpResponse<String> refused = admin(NODE_B, "POST", "/tasks/run-cleanup?job=refresh-tokens", true);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains("refresh-tokens: paused").contains("evenIfPaused=true");
+        HttpResponse<String> forced = admin(NODE_B, "POST", "/tasks/run-cleanup?job=refresh-tokens&evenIfPaused=true", true);
+        assertThat(forced.statusCode()).as(forced.body()).isEqualTo(200);
+        assertThat(forced.body()).contains("refresh-tokens: succeeded").contains("trigger manual");
+
+        HttpResponse<String> resumed = admin(NODE_B, "POST", "/tasks/resume-cleanup?job=refresh-tokens", true);
+        assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(200);
+        long atResume = cronRuns();
+        Thread.sleep(3_000);
+        assertThat(cronRuns()).as("scheduled runs are back").isGreaterThan(atResume);
+        assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=sessions", true).statusCode()).isEqualTo(400);
+        assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=all", false).statusCode()).isEqualTo(401);
+    }
+}
