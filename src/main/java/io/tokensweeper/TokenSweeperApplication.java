@@ -14,6 +14,7 @@ import io.tokensweeper.admin.QuietRequestLogStartup;
 import io.tokensweeper.admin.RunCleanupServlet;
 import io.tokensweeper.api.JobsResource;
 import io.tokensweeper.api.RunsResource;
+import io.tokensweeper.bench.BenchCommand;
 import io.tokensweeper.cli.CleanupCommand;
 import io.tokensweeper.cli.MigrateCommand;
 import io.tokensweeper.db.Database;
@@ -54,6 +55,7 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
                 bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
         bootstrap.addCommand(new MigrateCommand());
         bootstrap.addCommand(new CleanupCommand());
+        bootstrap.addCommand(new BenchCommand());
     }
 
     @Override

@@ -15,12 +15,13 @@ import org.slf4j.MDC;
 
 /**
  * Deletes a target's doomed rows in batches, each its own short transaction, under the target's fence.
- * A batch finds at most {@code size} doomed rows and deletes them by ctid, checking the predicate again:
- * a row updated meanwhile has a new ctid or no longer qualifies, and is kept. Rows are not locked
- * before the delete (SELECT ... FOR UPDATE would need UPDATE privilege, which a purge should not
- * hold); a batch that waits past lock_timeout behind the auth service's own transactions is retried a
- * few times before the run fails. Stops between batches on shutdown or max run time. Never holds more
- * than one batch of ids in memory or in a transaction.
+ * The run walks the table's heap once, front to back, in ranges of blocks (a TID range scan, PostgreSQL
+ * 14+): each batch deletes the doomed rows of its own range, so nothing is scanned twice and dead rows
+ * left by earlier batches are never read again. The range grows or shrinks so that a batch deletes
+ * about {@code batch.size} rows. The predicate is evaluated as each row is deleted, so a row the auth
+ * service changed meanwhile is judged as it is now. Rows are not locked beforehand (that would need
+ * UPDATE privilege); a batch that waits past lock_timeout is retried a few times before the run fails.
+ * Stops between batches on shutdown or max run time. Holds no ids in memory at all.
  */
 public final class PurgeEngine {
     private static final Logger LOG = LoggerFactory.getLogger(PurgeEngine.class);
@@ -112,6 +113,7 @@ public final class PurgeEngine {
                     deleteInBatches(connection, target, progress, started, runId);
                 }
                 connection.setAutoCommit(true);
+                setTimeouts(connection, true);
                 RunFence.release(connection, target);
                 released = true;
             } finally {
@@ -127,12 +129,17 @@ public final class PurgeEngine {
 
     private void deleteInBatches(Connection connection, PurgeTarget target, Progress progress, Instant started,
                                  long runId) throws SQLException, InterruptedException {
-        String sql = batchSql(target.qualifiedTable(), DoomedRowPredicate.sql(target));
+        String predicate = DoomedRowPredicate.sql(target);
         Instant deadline = started.plus(batch.maxRunTime());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
-        int lockTimeouts = 0;
+        // For the whole run, on this connection only; reset before the connection goes back to the pool.
+        // The walk's own catalog queries lock the table too, so they wait no longer than a batch would.
+        setTimeouts(connection, false);
         connection.setAutoCommit(false);
-        while (true) {
+        HeapWalk walk = HeapWalk.start(connection, target, batch.size());
+        connection.commit();
+        int lockTimeouts = 0;
+        while (hasNext(connection, walk)) {
             if (stopSignal.isStopRequested()) {
                 progress.interrupt("the node is shutting down; the rest is left for the next run");
                 return;
@@ -144,7 +151,7 @@ public final class PurgeEngine {
             }
             int deleted;
             try {
-                deleted = deleteBatch(connection, sql);
+                deleted = deleteBatch(connection, walk.rangeSql(target.qualifiedTable(), predicate));
                 lockTimeouts = 0;
             } catch (SQLException e) {
                 if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || ++lockTimeouts > LOCK_TIMEOUT_RETRIES) {
@@ -156,32 +163,31 @@ public final class PurgeEngine {
                 stopSignal.pause(batch.lockTimeout());
                 continue;
             }
+            walk.advance(deleted);
             progress.rows += deleted;
             progress.batches++;
-            if (deleted < batch.size()) {
-                return;
-            }
             if (!clock.instant().isBefore(nextProgressLog)) {
-                LOG.info("Purge {} run {} in progress: {} rows in {} batches so far", target.job(), runId,
-                        progress.rows, progress.batches);
+                LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {}% of the table walked",
+                        target.job(), runId, progress.rows, progress.batches, walk.percentDone());
                 nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
             }
             stopSignal.pause(batch.pause());
         }
     }
 
-    private static String batchSql(String table, String predicate) {
-        return "DELETE FROM ONLY " + table + " WHERE ctid = ANY(ARRAY("
-                + "SELECT ctid FROM ONLY " + table + " WHERE " + predicate + " LIMIT ?))"
-                + " AND " + predicate;
+    private static boolean hasNext(Connection connection, HeapWalk walk) throws SQLException {
+        if (walk.hasNextInKnownTable()) {
+            return true;
+        }
+        boolean grown = walk.extendToCurrentSize(connection);
+        connection.commit();
+        return grown;
     }
 
     private int deleteBatch(Connection connection, String sql) throws SQLException {
         try {
-            setLocalTimeouts(connection);
             int deleted;
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
-                statement.setInt(1, batch.size());
                 deleted = statement.executeUpdate();
             }
             connection.commit();
@@ -192,11 +198,12 @@ public final class PurgeEngine {
         }
     }
 
-    private void setLocalTimeouts(Connection connection) throws SQLException {
+    /** The batch timeouts for this session, or (reset) the server's defaults again. */
+    private void setTimeouts(Connection connection, boolean reset) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)")) {
-            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
-            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
+                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false)")) {
+            statement.setString(1, reset ? "0" : batch.lockTimeout().toMillis() + "ms");
+            statement.setString(2, reset ? "0" : batch.statementTimeout().toMillis() + "ms");
             statement.executeQuery().close();
         }
     }

@@ -80,10 +80,12 @@ class BatchedPurgeTest {
         assertThat(result.rowsDeleted()).isEqualTo(200_000);
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE tag = 'live'")).isEqualTo(20_000);
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(20_000);
-        assertThat(db.queryLong("SELECT count(*) FROM public.purge_statements WHERE deleted > 0")).isEqualTo(40);
+        long statements = db.queryLong("SELECT count(*) FROM public.purge_statements");
+        assertThat(statements).as("batches").isBetween(30L, 80L).isEqualTo(result.batches());
         assertThat(db.queryLong("SELECT count(DISTINCT xid) FROM public.purge_statements"))
-                .as("one transaction per batch").isEqualTo(db.queryLong("SELECT count(*) FROM public.purge_statements"));
-        assertThat(db.queryLong("SELECT max(deleted) FROM public.purge_statements")).isEqualTo(5_000);
+                .as("one transaction per batch").isEqualTo(statements);
+        assertThat(db.queryLong("SELECT max(deleted) FROM public.purge_statements"))
+                .as("rows in the largest batch: about batch.size, at most 4 times it").isBetween(2_500L, 20_000L);
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs")).isEqualTo(1);
         assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs")).isEqualTo(200_000);
         assertThat(db.queryLong("SELECT batches FROM sweeper.cleanup_runs")).isEqualTo(result.batches());
@@ -157,7 +159,6 @@ class BatchedPurgeTest {
         assertThat(result.status()).isEqualTo(RunStatus.INTERRUPTED);
         assertThat(remaining).isPositive();
         assertThat(result.rowsDeleted()).isEqualTo(50_000 - remaining);
-        assertThat(result.rowsDeleted() % 500).as("whole batches only").isZero();
         assertThat(db.queryString("SELECT status FROM sweeper.cleanup_runs")).isEqualTo("interrupted");
         assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs")).isEqualTo(result.rowsDeleted());
         assertThat(db.queryString("SELECT error FROM sweeper.cleanup_runs")).contains("shutting down");

@@ -1,0 +1,73 @@
+package io.tokensweeper.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Writes RESULTS.md (the table) and latency.png (the live workload's latency over time in each scenario). */
+final class BenchReport {
+    private BenchReport() {
+    }
+
+    static void write(Path directory, String setup, List<ScenarioResult> results, String clusterCost)
+            throws IOException {
+        Files.createDirectories(directory);
+        ScenarioResult single = results.stream().filter(r -> r.name().startsWith("single")).findFirst().orElse(null);
+        ScenarioResult baseline = results.stream().filter(r -> r.rowsDeleted() == 0).findFirst().orElse(null);
+        StringBuilder md = new StringBuilder("# token-sweeper benchmark results\n\n")
+                .append("Written by `java -jar target/token-sweeper.jar bench config.yml`; do not edit by hand.\n\n")
+                .append(setup).append("\n\n")
+                .append("| scenario | rows deleted | seconds | rows/s | × single DELETE | live p50 ms | live p99 ms |"
+                        + " live max ms | p99 × no purge | longest purge tx ms | longest live lock wait ms | WAL MiB |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (ScenarioResult r : results) {
+            md.append(String.format(Locale.ROOT, "| %s | %,d | %.2f | %,.0f | %s | %.2f | %.2f | %.1f | %s | %.0f | %.0f | %.1f |%n",
+                    r.name(), r.rowsDeleted(), r.seconds(), r.rowsPerSecond(),
+                    single == null || r.rowsDeleted() == 0 ? "" : String.format(Locale.ROOT, "%.2f", r.rowsPerSecond() / single.rowsPerSecond()),
+                    r.p50Ms(), r.p99Ms(), r.maxMs(),
+                    baseline == null || baseline.p99Ms() == 0 ? "" : String.format(Locale.ROOT, "%.1f", r.p99Ms() / baseline.p99Ms()),
+                    r.longestPurgeTransactionMs(), r.longestLockWaitMs(), r.walBytes() / 1048576.0));
+        }
+        md.append("\nLive latencies are of the auth workload's statements issued while the purge ran (for \"no purge\":"
+                + " over the same kind of window). The longest purge transaction and lock wait are sampled from"
+                + " `pg_stat_activity` every 20 ms. WAL is everything written during the scenario, workload included.\n\n")
+                .append("![live workload latency during each purge](latency.png)\n\n")
+                .append(clusterCost).append('\n');
+        Files.writeString(directory.resolve("RESULTS.md"), md.toString());
+        chart(directory.resolve("latency.png"), results);
+    }
+
+    private static void chart(Path file, List<ScenarioResult> results) throws IOException {
+        XYChart chart = new XYChartBuilder().width(1000).height(520)
+                .title("Live auth workload latency (max per 250 ms) while each purge runs")
+                .xAxisTitle("seconds since the workload started (the purge starts at 1 s)")
+                .yAxisTitle("latency, ms (log scale)").build();
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setMarkerSize(3);
+        for (ScenarioResult r : results) {
+            Map<Long, Long> buckets = new TreeMap<>();
+            for (LiveWorkload.Sample s : r.samples()) {
+                buckets.merge(s.atMillis() / 250, s.latencyMicros(), Math::max);
+            }
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            buckets.forEach((bucket, micros) -> {
+                x.add(bucket * 0.25);
+                y.add(Math.max(0.01, micros / 1000.0));
+            });
+            if (!x.isEmpty()) {
+                chart.addSeries(r.name(), x, y).setMarker(SeriesMarkers.NONE);
+            }
+        }
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+}
