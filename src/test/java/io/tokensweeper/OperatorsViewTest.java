@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.tokensweeper.testing.AppNodes;
 import io.tokensweeper.testing.PostgresExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,17 +42,9 @@ class OperatorsViewTest {
     static final DropwizardAppExtension<TokenSweeperConfiguration> NODE_B = node("ops-b");
 
     private static DropwizardAppExtension<TokenSweeperConfiguration> node(String id) {
-        return new DropwizardAppExtension<>(TokenSweeperApplication.class, "config.yml",
-                ConfigOverride.config("database.url", () -> POSTGRES.database().url()),
-                ConfigOverride.config("database.user", () -> POSTGRES.database().user()),
-                ConfigOverride.config("database.password", () -> POSTGRES.database().password()),
-                ConfigOverride.config("environment", "production"),
-                ConfigOverride.config("nodeId", id),
+        return AppNodes.node(POSTGRES, id,
                 ConfigOverride.config("admin.password", PASSWORD),
-                ConfigOverride.config("scheduler.checkinInterval", "1s"),
-                ConfigOverride.config("cleanup.refreshTokens.cron", "* * * * * ?"),
-                ConfigOverride.config("server.applicationConnectors[0].port", "0"),
-                ConfigOverride.config("server.adminConnectors[0].port", "0"));
+                ConfigOverride.config("cleanup.refreshTokens.cron", "* * * * * ?"));
     }
 
     private static HttpResponse<String> admin(DropwizardAppExtension<?> node, String method, String path, boolean auth)

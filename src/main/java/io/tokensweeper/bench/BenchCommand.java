@@ -44,6 +44,10 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
         subparser.addArgument("--out").setDefault("bench").help("where RESULTS.md and latency.png go");
         subparser.addArgument("--tuned-batch-size").dest("tunedBatchSize").type(Integer.class).setDefault(20_000)
                 .help("batch size of the tuned run (default 20,000)");
+        subparser.addArgument("--gentle-pause-ms").dest("gentlePauseMs").type(Integer.class).setDefault(20)
+                .help("pause between batches of the latency-first run (default 20 ms)");
+        subparser.addArgument("--baseline-seconds").dest("baselineSeconds").type(Integer.class).setDefault(10)
+                .help("how long the live workload runs alone for the no-purge baseline (default 10)");
         subparser.addArgument("--skip-cluster-cost").dest("skipClusterCost").action(Arguments.storeTrue())
                 .help("do not start two node processes to measure the scheduler's own cost");
     }
@@ -53,8 +57,9 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                        TokenSweeperConfiguration config) throws Exception {
         long rows = namespace.getLong("rows");
         int rate = namespace.getInt("rate");
-        if (rows < 1_000 || rate < 1) {
-            throw new IllegalArgumentException("--rows must be at least 1000 and --rate at least 1");
+        int baselineSeconds = namespace.getInt("baselineSeconds");
+        if (rows < 1_000 || rate < 1 || baselineSeconds < 1) {
+            throw new IllegalArgumentException("--rows must be at least 1000, --rate and --baseline-seconds at least 1");
         }
         Path out = Path.of(namespace.getString("out"));
         DatabaseFactory database = config.getDatabase();
@@ -91,9 +96,12 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
             BenchScenarios scenarios = new BenchScenarios(db, rate, rows);
             BatchSettings defaults = config.getCleanup().getBatch().build();
             List<ScenarioResult> results = new ArrayList<>();
-            results.add(report(scenarios.baseline(10_000)));
+            results.add(report(scenarios.baseline(baselineSeconds * 1000L)));
             results.add(report(scenarios.singleStatement()));
             results.add(report(scenarios.sweeper("token-sweeper, defaults (batch " + defaults.size() + ")", defaults)));
+            int pause = namespace.getInt("gentlePauseMs");
+            results.add(report(scenarios.sweeper("token-sweeper, batch " + defaults.size() + " + " + pause + " ms pauses",
+                    defaults.withPause(java.time.Duration.ofMillis(pause)))));
             int tuned = namespace.getInt("tunedBatchSize");
             results.add(report(scenarios.sweeper("token-sweeper, batch " + tuned, defaults.withSize(tuned))));
 

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -113,7 +114,7 @@ public final class PurgeEngine {
                     deleteInBatches(connection, target, progress, started, runId);
                 }
                 connection.setAutoCommit(true);
-                setTimeouts(connection, true);
+                resetRunSettings(connection);
                 RunFence.release(connection, target);
                 released = true;
             } finally {
@@ -134,7 +135,7 @@ public final class PurgeEngine {
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         // For the whole run, on this connection only; reset before the connection goes back to the pool.
         // The walk's own catalog queries lock the table too, so they wait no longer than a batch would.
-        setTimeouts(connection, false);
+        setRunSettings(connection);
         connection.setAutoCommit(false);
         HeapWalk walk = HeapWalk.start(connection, target, batch.size());
         connection.commit();
@@ -198,13 +199,24 @@ public final class PurgeEngine {
         }
     }
 
-    /** The batch timeouts for this session, or (reset) the server's defaults again. */
-    private void setTimeouts(Connection connection, boolean reset) throws SQLException {
+    /**
+     * The run's session settings, reset before the connection goes back to the pool. A batch's commit
+     * does not wait for its WAL to reach disk: should the server crash, the last batches' deletions may be
+     * lost, which only means those rows are still there for the next run. Nothing is deleted that should not be.
+     */
+    private void setRunSettings(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false)")) {
-            statement.setString(1, reset ? "0" : batch.lockTimeout().toMillis() + "ms");
-            statement.setString(2, reset ? "0" : batch.statementTimeout().toMillis() + "ms");
+                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
+                        + " set_config('synchronous_commit', 'off', false)")) {
+            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
+            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
             statement.executeQuery().close();
+        }
+    }
+
+    private static void resetRunSettings(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("RESET lock_timeout; RESET statement_timeout; RESET synchronous_commit");
         }
     }
 

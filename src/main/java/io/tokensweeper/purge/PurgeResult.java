@@ -12,16 +12,7 @@ public record PurgeResult(Long runId, JobName job, Trigger trigger, RunStatus st
 
     /** The one line a person reads: in the log, from the CLI and from the admin task. */
     public String summary() {
-        StringBuilder line = new StringBuilder()
-                .append(job.id()).append(": ").append(status.id())
-                .append(dryRun ? ", would delete " : ", deleted ").append(rowsDeleted).append(" rows")
-                .append(" in ").append(batches).append(" batches, ").append(duration.toMillis()).append(" ms")
-                .append(", trigger ").append(trigger.id())
-                .append(", node ").append(nodeId)
-                .append(", run ").append(runId == null ? "-" : runId);
-        if (error != null) {
-            line.append(": ").append(error);
-        }
-        return line.toString();
+        return RunSummary.line(job.id(), status, dryRun, rowsDeleted, batches, duration.toMillis(), trigger.id(), nodeId,
+                runId, error);
     }
 }

@@ -12,16 +12,6 @@ public record RunRecord(long id, String job, String trigger, Instant scheduledAt
     /** The same one-line summary a finished run logs, from the history row. */
     public String summary() {
         Duration duration = finishedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
-        StringBuilder line = new StringBuilder()
-                .append(job).append(": ").append(status.id())
-                .append(dryRun ? ", would delete " : ", deleted ").append(rowsDeleted).append(" rows")
-                .append(" in ").append(batches).append(" batches, ").append(duration.toMillis()).append(" ms")
-                .append(", trigger ").append(trigger)
-                .append(", node ").append(nodeId)
-                .append(", run ").append(id);
-        if (error != null) {
-            line.append(": ").append(error);
-        }
-        return line.toString();
+        return RunSummary.line(job, status, dryRun, rowsDeleted, batches, duration.toMillis(), trigger, nodeId, id, error);
     }
 }

@@ -1,0 +1,30 @@
+package io.tokensweeper.testing;
+
+import io.dropwizard.testing.ConfigOverride;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.tokensweeper.TokenSweeperApplication;
+import io.tokensweeper.TokenSweeperConfiguration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A full node in this JVM (config.yml, random ports) on a test database, for HA-pair tests over HTTP. */
+public final class AppNodes {
+    private AppNodes() {
+    }
+
+    public static DropwizardAppExtension<TokenSweeperConfiguration> node(PostgresExtension postgres, String id,
+                                                                         ConfigOverride... extra) {
+        List<ConfigOverride> overrides = new ArrayList<>(List.of(
+                ConfigOverride.config("database.url", () -> postgres.database().url()),
+                ConfigOverride.config("database.user", () -> postgres.database().user()),
+                ConfigOverride.config("database.password", () -> postgres.database().password()),
+                ConfigOverride.config("environment", "production"),
+                ConfigOverride.config("nodeId", id),
+                ConfigOverride.config("scheduler.checkinInterval", "1s"),
+                ConfigOverride.config("server.applicationConnectors[0].port", "0"),
+                ConfigOverride.config("server.adminConnectors[0].port", "0")));
+        overrides.addAll(List.of(extra));
+        return new DropwizardAppExtension<>(TokenSweeperApplication.class, "config.yml",
+                overrides.toArray(ConfigOverride[]::new));
+    }
+}
