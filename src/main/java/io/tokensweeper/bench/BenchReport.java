@@ -36,14 +36,15 @@ final class BenchReport {
               It needs UPDATE privilege on the auth tables, which a purge should not hold. Deleting directly
               and retrying a batch that waits past lock_timeout costs nothing measurable here.
             - **Committing batches without waiting for the WAL flush (`synchronous_commit = off`, purge session
-              only): kept, and it is what brought large batches past the single DELETE** (from about 0.8x to
-              1.1x with 50,000-row batches, fsync on). A crash can only lose the last deletions, which the next
-              run repeats.
+              only): kept.** It lifted 50,000-row batches from about 0.78x to 0.85-1.14x of the single
+              DELETE across runs on this shared machine (fsync on). A crash can only lose the last deletions,
+              which the next run repeats.
             - **Batch size and pauses** trade throughput against the live workload's tail latency and against
               WAL bursts on replicas. 50,000-row batches met all three targets in the table above (at least
               0.8x the single DELETE, live p99 within 2x of the no-purge p99, no purge transaction over 1 s);
-              the default 5,000 stays gentler on replicas at roughly two thirds of the single DELETE's speed;
-              pauses bring the live p99 down to the no-purge level at a large cost in speed.
+              the default 5,000 stays gentler on replicas at roughly two thirds of the single DELETE's speed.
+              Pauses between batches cost most of the speed and did not reliably lower the live p99 on this
+              shared machine (0.8x to 4.6x of the no-purge p99 across runs): not worth it here.
             """;
 
     private BenchReport() {
