@@ -67,10 +67,6 @@ public final class Database implements Managed, AutoCloseable {
         return settings.getSchema();
     }
 
-    public int maximumPoolSize() {
-        return settings.getMaximumPoolSize();
-    }
-
     @Override
     public void stop() {
         close();

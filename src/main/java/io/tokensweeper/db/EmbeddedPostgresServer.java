@@ -48,10 +48,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return postgres.getJdbcUrl("postgres", "postgres");
     }
 
-    public synchronized boolean isRunning() {
-        return postgres != null;
-    }
-
     @Override
     public synchronized void close() {
         if (postgres == null) {

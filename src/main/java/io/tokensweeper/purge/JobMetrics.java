@@ -5,7 +5,6 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -36,15 +35,7 @@ public final class JobMetrics {
         }
     }
 
-    public long rowsDeleted() {
-        return rowsDeleted.getCount();
-    }
-
     public long failures() {
         return failures.getCount();
-    }
-
-    public Duration meanDuration() {
-        return Duration.ofNanos((long) duration.getSnapshot().getMean());
     }
 }

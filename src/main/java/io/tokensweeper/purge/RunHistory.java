@@ -90,11 +90,6 @@ public final class RunHistory {
                 + " LIMIT 1", job.id()).stream().findFirst();
     }
 
-    public Optional<RunRecord> find(long runId) throws SQLException {
-        List<RunRecord> runs = query("SELECT " + COLUMNS + " FROM " + table + " WHERE id = ?", runId);
-        return runs.stream().findFirst();
-    }
-
     /** Newest first; {@code job} null means every job. */
     public List<RunRecord> recent(JobName job, int limit) throws SQLException {
         if (job == null) {
