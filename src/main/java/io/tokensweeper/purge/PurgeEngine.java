@@ -29,6 +29,7 @@ public final class PurgeEngine {
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
     private static final String LOCK_NOT_AVAILABLE = "55P03";
     private static final int LOCK_TIMEOUT_RETRIES = 3;
+    private static final Duration FENCE_WAIT = Duration.ofSeconds(3);
 
     private final DataSource dataSource;
     private final RunHistory history;
@@ -96,7 +97,7 @@ public final class PurgeEngine {
     private void purge(PurgeTarget target, PurgeRequest request, Progress progress, Instant started, long runId,
                        String nodeId) throws SQLException, InterruptedException {
         try (Connection connection = dataSource.getConnection()) {
-            if (!RunFence.tryAcquire(connection, target)) {
+            if (!RunFence.acquire(connection, target, FENCE_WAIT)) {
                 progress.failWith("another purge of " + target.displayName() + " is running, held by "
                         + RunFence.holder(connection, target) + "; this run deleted nothing");
                 return;

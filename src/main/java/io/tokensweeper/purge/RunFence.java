@@ -17,6 +17,22 @@ final class RunFence {
     private RunFence() {
     }
 
+    /**
+     * Takes the fence, waiting up to {@code wait} for it: others hold it for a moment too (a starting node
+     * closing abandoned runs), and a run must not fail for that. A real run holds it far longer.
+     */
+    static boolean acquire(Connection connection, PurgeTarget target, java.time.Duration wait)
+            throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!tryAcquire(connection, target)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
     static boolean tryAcquire(Connection connection, PurgeTarget target) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT pg_try_advisory_lock(?, hashtext(?))")) {

@@ -67,7 +67,9 @@ class ClusterExactlyOnceTest {
         }
         assertThat(db.queryString("SELECT string_agg(DISTINCT status, ',') FROM sweeper.cleanup_runs"))
                 .isEqualTo("succeeded");
-        assertThat(db.queryLong("SELECT count(DISTINCT node_id) FROM sweeper.cleanup_runs")).isGreaterThan(1);
+        // Quartz does not promise to spread runs over nodes, only to run each fire once: report, don't assert.
+        System.out.println("runs per node: " + db.queryString("SELECT string_agg(node_id || '=' || n, ', ')"
+                + " FROM (SELECT node_id, count(*) n FROM sweeper.cleanup_runs GROUP BY node_id ORDER BY node_id) c"));
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_triggers WHERE trigger_state IN"
                 + " ('BLOCKED', 'ACQUIRED') AND trigger_name LIKE '%-cron'")).isZero();
         assertThat(db.queryLong("SELECT sum(rows_deleted) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'"))
