@@ -67,10 +67,10 @@ public final class RunCleanupServlet extends HttpServlet {
                 + "&wait=SECONDS");
     }
 
-    /** 500 if a run failed, 409 if a job was already running or paused (or explicitly asked for and
+    /** 500 if a run failed or was interrupted, 409 if a job was already running or paused (or explicitly asked for and
      * disabled), 202 if a run is not finished yet, else 200. */
     static int status(List<OnDemandRuns.Outcome> outcomes, boolean explicitJob) {
-        if (outcomes.stream().anyMatch(OnDemandRuns.Outcome::failed)) {
+        if (outcomes.stream().anyMatch(OnDemandRuns.Outcome::unsuccessful)) {
             return HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
         }
         if (outcomes.stream().anyMatch(o -> o.kind() == OnDemandRuns.Kind.ALREADY_RUNNING

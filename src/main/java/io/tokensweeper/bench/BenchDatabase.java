@@ -2,6 +2,7 @@ package io.tokensweeper.bench;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -98,10 +99,13 @@ final class BenchDatabase {
     }
 
     static long walSince(Connection connection, String lsn) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" + lsn + "')::bigint")) {
-            rs.next();
-            return rs.getLong(1);
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint")) {
+            statement.setString(1, lsn);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 }

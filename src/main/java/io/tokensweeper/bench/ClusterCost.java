@@ -9,6 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,16 +80,15 @@ final class ClusterCost {
         }
     }
 
-    private static long transactions(Connection connection, String database) throws Exception {
-        return BenchDatabase.count(connection, "SELECT xact_commit + xact_rollback FROM pg_stat_database"
-                + " WHERE datname = '" + database + "'") + forceStatsFlush(connection);
-    }
-
-    private static long forceStatsFlush(Connection connection) throws Exception {
-        try (var statement = connection.createStatement()) {
-            statement.execute("SELECT pg_stat_clear_snapshot()");
+    private static long transactions(Connection connection, String database) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = ?")) {
+            statement.setString(1, database);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
-        return 0;
     }
 
     private static long residentKib(Process process) throws IOException {

@@ -67,7 +67,11 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
                 }
             }
             finished.countDown();
-            Runtime.getRuntime().removeShutdownHook(hook);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C arrived: the hook is running and waits for `finished`, counted down above.
+            }
             if (!failed.isEmpty()) {
                 throw new IllegalStateException(failed.size() + " of " + jobs.size() + " purge(s) did not succeed");
             }

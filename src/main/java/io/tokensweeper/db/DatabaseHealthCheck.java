@@ -3,10 +3,14 @@ package io.tokensweeper.db;
 import com.codahale.metrics.health.HealthCheck;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
 
-/** Healthy when a real query answers within a few seconds; reports the database clock and version. */
+/**
+ * Healthy when a real query answers within a few seconds; reports the database clock and version. Errors
+ * are answered with their message: a thrown exception would put its stack trace into /healthcheck.
+ */
 public final class DatabaseHealthCheck extends HealthCheck {
     private static final int QUERY_TIMEOUT_SECONDS = 3;
 
@@ -17,7 +21,7 @@ public final class DatabaseHealthCheck extends HealthCheck {
     }
 
     @Override
-    protected Result check() throws Exception {
+    protected Result check() {
         try (Connection connection = dataSource.getConnection();
              Statement statement = connection.createStatement()) {
             statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
@@ -28,6 +32,8 @@ public final class DatabaseHealthCheck extends HealthCheck {
                         .withDetail("serverVersion", rs.getString(2))
                         .build();
             }
+        } catch (SQLException e) {
+            return Result.unhealthy("the database does not answer: %s", e.getMessage());
         }
     }
 }

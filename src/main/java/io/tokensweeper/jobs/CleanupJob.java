@@ -13,6 +13,8 @@ import org.quartz.JobExecutionContext;
 import org.quartz.JobExecutionException;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Quartz job that purges one target. Thin on purpose: it works out who fired it and hands over to
@@ -20,6 +22,8 @@ import org.quartz.SchedulerException;
  * exception that Quartz would retry or log without context.
  */
 public abstract class CleanupJob implements Job {
+    private static final Logger LOG = LoggerFactory.getLogger(CleanupJob.class);
+
     /** Scheduler-context key under which the node's {@link PurgeService} is found. */
     public static final String PURGE_SERVICE = "purgeService";
     /** Job data keys set on a manual trigger. */
@@ -36,6 +40,12 @@ public abstract class CleanupJob implements Job {
             purgeService = (PurgeService) context.getScheduler().getContext().get(PURGE_SERVICE);
         } catch (SchedulerException e) {
             throw new JobExecutionException("No purge service in the scheduler context", e, false);
+        }
+        if (!purgeService.isEnabled(job())) {
+            // Another node, configured differently, keeps this job's schedule in the cluster.
+            LOG.warn("Purge {} fired on node {}, where it is disabled in configuration; not run here. Give every"
+                    + " node the same cleanup configuration.", job(), purgeService.nodeId());
+            return;
         }
         PurgeResult result = purgeService.run(job(), request(context));
         context.setResult(result);

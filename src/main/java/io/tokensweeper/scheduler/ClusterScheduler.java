@@ -65,9 +65,14 @@ public final class ClusterScheduler implements Managed {
         // StdSchedulerFactory hands back the scheduler it already built under the same name in this JVM;
         // each node builds exactly one, and tests run several nodes in one JVM.
         SchedulerRepository.getInstance().remove(settings.getClusterName());
-        created.getContext().put(CleanupJob.PURGE_SERVICE, purgeService);
-        new ScheduleSync(created, nodeId, settings.getMisfirePolicy()).apply(schedules);
-        created.start();
+        try {
+            created.getContext().put(CleanupJob.PURGE_SERVICE, purgeService);
+            new ScheduleSync(created, nodeId, settings.getMisfirePolicy()).apply(schedules);
+            created.start();
+        } catch (SchedulerException | RuntimeException e) {
+            created.shutdown(false);
+            throw e;
+        }
         scheduler = created;
         LOG.info("Scheduler started: node {} in cluster {} on {}.qrtz_*, {} thread(s), check-in every {},"
                         + " misfire threshold {}, misfire policy {}", nodeId, settings.getClusterName(), schema,

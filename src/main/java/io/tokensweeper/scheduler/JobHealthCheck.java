@@ -4,6 +4,7 @@ import com.codahale.metrics.health.HealthCheck;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
 import io.tokensweeper.purge.RunRecord;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +44,12 @@ public final class JobHealthCheck extends HealthCheck {
         }
         JobSchedule schedule = cluster.schedule(job).orElseThrow();
         Instant now = clock.instant();
-        Optional<RunRecord> last = purgeService.history().lastSucceeded(job);
+        Optional<RunRecord> last;
+        try {
+            last = purgeService.history().lastSucceeded(job);
+        } catch (SQLException e) {
+            return Result.unhealthy("cannot read the run history: %s", e.getMessage());
+        }
         Optional<Instant> scheduledSince = cluster.scheduledSince(job);
         if (last.isEmpty() && scheduledSince.isEmpty()) {
             return Result.unhealthy("never succeeded, and no schedule is stored in the cluster");

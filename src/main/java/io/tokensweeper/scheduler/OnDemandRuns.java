@@ -64,8 +64,9 @@ public final class OnDemandRuns implements Managed {
             };
         }
 
-        public boolean failed() {
-            return kind == Kind.FINISHED && run.status() == RunStatus.FAILED;
+        /** Finished, but not as succeeded: failed, or interrupted before the end. */
+        public boolean unsuccessful() {
+            return kind == Kind.FINISHED && run.status() != RunStatus.SUCCEEDED;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tokensweeper.scheduler;
 
 import com.codahale.metrics.health.HealthCheck;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,12 @@ public final class SchedulerHealthCheck extends HealthCheck {
                     cluster.nodeId());
         }
         Instant now = clock.instant();
-        List<ClusterState.Node> nodes = state.nodes(now);
+        List<ClusterState.Node> nodes;
+        try {
+            nodes = state.nodes(now);
+        } catch (SQLException e) {
+            return Result.unhealthy("node %s cannot read the cluster's state: %s", cluster.nodeId(), e.getMessage());
+        }
         Optional<ClusterState.Node> self = nodes.stream().filter(n -> n.id().equals(cluster.nodeId())).findFirst();
         if (self.isEmpty()) {
             return Result.unhealthy("node %s has no check-in row in %s.qrtz_scheduler_state: the cluster does"

@@ -93,6 +93,22 @@ class ScheduleLifecycleTest {
     }
 
     @Test
+    void aJobFiredOnANodeWhereItIsDisabledIsSkippedThereWithoutAFailure() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        CleanupFactory disabledHere = cleanup("* * * * * ?");
+        disabledHere.getRefreshTokens().setEnabled(false);
+        // b starts first and removes the schedule; a starts next and stores it again: both then acquire it.
+        try (TestNode b = node("b", disabledHere, BATCH, true).start();
+             TestNode a = node("a", cleanup("* * * * * ?"), BATCH, true).start()) {
+            Thread.sleep(4_000);
+        }
+
+        assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'")).isPositive();
+        assertThat(db.queryString("SELECT string_agg(DISTINCT node_id || '/' || status, ',') FROM sweeper.cleanup_runs"
+                + " WHERE job = 'refresh-tokens'")).isEqualTo("a/succeeded");
+    }
+
+    @Test
     void gracefulShutdownInterruptsAtABatchBoundaryAndAPeerFinishesTheRest() throws Exception {
         TestDatabase db = POSTGRES.database();
         db.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
