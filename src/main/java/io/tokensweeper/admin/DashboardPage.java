@@ -103,12 +103,13 @@ final class DashboardPage {
 
     private static void runs(StringBuilder html, List<RunRecord> runs) {
         html.append("<h2>Recent runs</h2><table><tr><th>run</th><th>started</th><th>job</th><th>node</th>")
-                .append("<th>trigger</th><th>rows</th><th>batches</th><th>duration</th><th>status</th><th>error</th></tr>");
+                .append("<th>trigger</th><th>rows</th><th>skipped</th><th>batches</th><th>duration</th><th>status</th><th>error</th></tr>");
         for (RunRecord run : runs) {
             html.append("<tr><td>").append(run.id()).append("</td><td>").append(time(run.startedAt()))
                     .append("</td><td>").append(Html.escape(run.job())).append("</td><td>")
                     .append(Html.escape(run.nodeId())).append("</td><td>").append(Html.escape(run.trigger()))
                     .append(run.dryRun() ? " (dry run)" : "").append("</td><td class=\"num\">").append(run.rowsDeleted())
+                    .append("</td><td class=\"num\">").append(skipped(run))
                     .append("</td><td class=\"num\">").append(run.batches()).append("</td><td class=\"num\">")
                     .append(run.finishedAt() == null ? "" : Duration.between(run.startedAt(), run.finishedAt()).toMillis()
                             + " ms").append("</td><td class=\"").append(statusClass(run)).append("\">")
@@ -118,11 +119,22 @@ final class DashboardPage {
         html.append("</table>");
     }
 
+    /** The count, and under it each reason with example keys. */
+    private static String skipped(RunRecord run) {
+        if (run.rowsSkipped() == 0) {
+            return "0";
+        }
+        StringBuilder cell = new StringBuilder("<span class=\"warn\">").append(run.rowsSkipped()).append("</span>");
+        run.skipped().forEach(g -> cell.append("<br><small>").append(Html.escape(g.rows() + ": " + g.reason()
+                + (g.examples().isEmpty() ? "" : ", e.g. " + String.join(" / ", g.examples())))).append("</small>"));
+        return cell.toString();
+    }
+
     private static String statusClass(RunRecord run) {
         return switch (run.status()) {
             case SUCCEEDED -> "ok";
             case RUNNING -> "warn";
-            case INTERRUPTED -> "warn";
+            case INTERRUPTED, PARTIAL -> "warn";
             case FAILED -> "bad";
         };
     }

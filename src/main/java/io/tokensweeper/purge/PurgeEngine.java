@@ -1,34 +1,23 @@
 package io.tokensweeper.purge;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Deletes a target's doomed rows in batches, each its own short transaction, under the target's fence.
- * The run walks the table's heap once, front to back, in ranges of blocks (a TID range scan, PostgreSQL
- * 14+): each batch deletes the doomed rows of its own range, so nothing is scanned twice and dead rows
- * left by earlier batches are never read again. The range grows or shrinks so that a batch deletes
- * about {@code batch.size} rows. The predicate is evaluated as each row is deleted, so a row the auth
- * service changed meanwhile is judged as it is now. Rows are not locked beforehand (that would need
- * UPDATE privilege); a batch that waits past lock_timeout is retried a few times before the run fails.
- * Stops between batches on shutdown or max run time. Holds no ids in memory at all.
+ * Runs one purge of a target: takes the table's fence, writes the run's history row, deletes in a lap of
+ * bounded batches ({@link HeapPurge}) or counts for a dry run, records the end and only then lets go of
+ * the fence. Every failure is logged once, recorded, and leaves the process running.
  */
 public final class PurgeEngine {
     private static final Logger LOG = LoggerFactory.getLogger(PurgeEngine.class);
-    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
-    private static final int LOCK_TIMEOUT_RETRIES = 3;
     private static final Duration FENCE_WAIT = Duration.ofSeconds(3);
 
     private final DataSource dataSource;
@@ -51,257 +40,173 @@ public final class PurgeEngine {
      * the target is running now (the fence is free). Called at start, so they do not wait for the next run.
      */
     public int closeAbandonedRuns(PurgeTarget target, String nodeId) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            if (!RunFence.tryAcquire(connection, target)) {
-                return 0;
-            }
-            try {
-                return history.closeAbandoned(target.job(), -1, nodeId);
-            } finally {
-                RunFence.release(connection, target);
-            }
+        try (FencedSession session = FencedSession.open(dataSource, target, batch, Duration.ZERO)) {
+            return history.closeAbandoned(session.connection(), target.job(), -1, nodeId);
+        } catch (FencedSession.FenceHeldException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
         }
     }
 
     /** Whether a purge of the target is running anywhere in the cluster (its fence is held). */
     public boolean isRunning(PurgeTarget target) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
-            return RunFence.isHeld(connection, target);
+            return RunFence.isHeld(connection, TableFacts.oid(connection, target));
         }
     }
 
     public PurgeResult run(PurgeTarget target, PurgeRequest request, String nodeId) {
         Instant started = clock.instant();
+        Ending ending;
         Long runId = null;
-        Progress progress = new Progress();
-        try {
-            runId = history.start(target.job(), request, nodeId);
+        RunProgress progress = null;
+        try (FencedSession session = FencedSession.open(dataSource, target, batch, FENCE_WAIT)) {
+            runId = history.start(session.connection(), target.job(), request, nodeId);
+            progress = new RunProgress(history, runId);
             LOG.info("Purge {} run {} started: trigger {}, node {}{}", target.job(), runId, request.trigger().id(),
                     nodeId, request.dryRun() ? ", dry run" : "");
-            purge(target, request, progress, started, runId, nodeId);
-        } catch (SQLException | RuntimeException e) {
-            progress.fail(e);
-            LOG.error("Purge {} run {} failed after {} rows in {} batches; the rows left stay for the next run",
-                    target.job(), runId == null ? "-" : runId, progress.rows, progress.batches, e);
+            closeAbandoned(session, target, runId, nodeId);
+            ending = work(session, target, request, progress, started);
+            finish(session.connection(), runId, ending);
+        } catch (FencedSession.FenceHeldException e) {
+            ending = Ending.failed(e.getMessage());
+            runId = recordNotStarted(target, request, nodeId, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            progress.interrupt("the run's thread was interrupted");
+            ending = Ending.interrupted("the run's thread was interrupted");
+        } catch (SQLException | RuntimeException e) {
+            ending = Ending.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            LOG.debug("Purge {} run {} failed", target.job(), runId, e);
         }
-        PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), progress.status,
-                request.dryRun(), progress.rows, progress.batches, Duration.between(started, clock.instant()),
-                nodeId, progress.error);
-        record(result);
+        PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), ending.status(),
+                request.dryRun(), progress == null ? 0 : progress.rows(), progress == null ? 0 : progress.batches(),
+                progress == null ? 0 : progress.skipped().total(),
+                progress == null ? List.of() : progress.skipped().groups(),
+                Duration.between(started, clock.instant()), nodeId, ending.error());
+        log(result);
         return result;
     }
 
-    private void purge(PurgeTarget target, PurgeRequest request, Progress progress, Instant started, long runId,
-                       String nodeId) throws SQLException, InterruptedException {
-        try (Connection connection = dataSource.getConnection()) {
-            if (!RunFence.acquire(connection, target, FENCE_WAIT)) {
-                progress.failWith("another purge of " + target.displayName() + " is running, held by "
-                        + RunFence.holder(connection, target) + "; this run deleted nothing");
-                return;
-            }
-            boolean released = false;
-            try {
-                int abandoned = history.closeAbandoned(target.job(), runId, nodeId);
-                if (abandoned > 0) {
-                    LOG.warn("Purge {}: closed {} earlier run(s) left 'running' by a node that stopped mid-run",
-                            target.job(), abandoned);
-                }
-                if (request.dryRun()) {
-                    progress.rows = countDoomed(connection, target);
-                } else {
-                    deleteInBatches(connection, target, progress, started, runId);
-                }
-                connection.setAutoCommit(true);
-                resetRunSettings(connection);
-                RunFence.release(connection, target);
-                released = true;
-            } finally {
-                if (!released) {
-                    discard(connection);
-                }
-            }
-        }
-        if (progress.status == RunStatus.RUNNING) {
-            progress.status = RunStatus.SUCCEEDED;
+    private void closeAbandoned(FencedSession session, PurgeTarget target, long runId, String nodeId)
+            throws SQLException {
+        int abandoned = history.closeAbandoned(session.connection(), target.job(), runId, nodeId);
+        if (abandoned > 0) {
+            LOG.warn("Purge {}: closed {} earlier run(s) left 'running' by a node that stopped mid-run",
+                    target.job(), abandoned);
         }
     }
 
-    private void deleteInBatches(Connection connection, PurgeTarget target, Progress progress, Instant started,
-                                 long runId) throws SQLException, InterruptedException {
-        String predicate = DoomedRowPredicate.sql(target);
-        Instant deadline = started.plus(batch.maxRunTime());
-        Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
-        // For the whole run, on this connection only; reset before the connection goes back to the pool.
-        // The walk's own catalog queries lock the table too, so they wait no longer than a batch would.
-        setRunSettings(connection);
-        connection.setAutoCommit(false);
-        HeapWalk walk = HeapWalk.start(connection, target, batch.size());
-        connection.commit();
-        int lockTimeouts = 0;
-        while (hasNext(connection, walk)) {
-            if (stopSignal.isStopRequested()) {
-                progress.interrupt("the node is shutting down; the rest is left for the next run");
-                return;
-            }
-            if (clock.instant().isAfter(deadline)) {
-                progress.interrupt("reached the maximum run time " + batch.maxRunTime()
-                        + "; the rest is left for the next run");
-                return;
-            }
-            int deleted;
-            try {
-                deleted = deleteBatch(connection, walk.rangeSql(target.qualifiedTable(), predicate));
-                lockTimeouts = 0;
-            } catch (SQLException e) {
-                if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || ++lockTimeouts > LOCK_TIMEOUT_RETRIES) {
-                    throw e;
-                }
-                LOG.warn("Purge {} run {}: a batch waited past lock_timeout {} behind another transaction;"
-                        + " retrying ({} of {})", target.job(), runId, batch.lockTimeout(), lockTimeouts,
-                        LOCK_TIMEOUT_RETRIES);
-                stopSignal.pause(batch.lockTimeout());
-                continue;
-            }
-            walk.advance(deleted);
-            progress.rows += deleted;
-            progress.batches++;
-            if (!clock.instant().isBefore(nextProgressLog)) {
-                LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {}% of the table walked",
-                        target.job(), runId, progress.rows, progress.batches, walk.percentDone());
-                nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
-            }
-            stopSignal.pause(batch.pause());
-        }
-    }
-
-    private static boolean hasNext(Connection connection, HeapWalk walk) throws SQLException {
-        if (walk.hasNextInKnownTable()) {
-            return true;
-        }
-        boolean grown = walk.extendToCurrentSize(connection);
-        connection.commit();
-        return grown;
-    }
-
-    private int deleteBatch(Connection connection, String sql) throws SQLException {
+    /** The run's own work; what goes wrong here still gets the run's end recorded, on the same session. */
+    private Ending work(FencedSession session, PurgeTarget target, PurgeRequest request, RunProgress progress,
+                        Instant started) {
         try {
-            int deleted;
-            try (PreparedStatement statement = connection.prepareStatement(sql)) {
-                deleted = statement.executeUpdate();
-            }
-            connection.commit();
-            return deleted;
+            return request.dryRun() ? countDoomed(session, target, progress) : purge(session, target, progress, started);
         } catch (SQLException e) {
-            rollbackQuietly(connection);
-            throw e;
+            LOG.debug("Purge {} run {} failed", target.job(), progress.runId(), e);
+            return Ending.failed(e.getMessage() + tableLockHolder(session, e));
+        } catch (RuntimeException e) {
+            LOG.debug("Purge {} run {} failed", target.job(), progress.runId(), e);
+            return Ending.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Ending.interrupted("the run's thread was interrupted; the rest is left for the next run");
         }
     }
 
-    /**
-     * The run's session settings, reset before the connection goes back to the pool. A batch's commit
-     * does not wait for its WAL to reach disk: should the server crash, the last batches' deletions may be
-     * lost, which only means those rows are still there for the next run. Nothing is deleted that should not be.
-     */
-    private void setRunSettings(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
-                        + " set_config('synchronous_commit', 'off', false)")) {
-            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
-            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
-            statement.executeQuery().close();
+    /** A lock timeout outside the batches (the run's first look at the table): who holds the table. */
+    private static String tableLockHolder(FencedSession session, SQLException e) {
+        if (!"55P03".equals(e.getSQLState())) {
+            return "";
+        }
+        try {
+            Transactions.rollbackQuietly(session.connection());
+            return TableFacts.tableLockHolder(session.connection(), session.tableOid()).map(h -> " (" + h + ")")
+                    .orElse("");
+        } catch (SQLException lookup) {
+            return "";
         }
     }
 
-    private static void resetRunSettings(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("RESET lock_timeout; RESET statement_timeout; RESET synchronous_commit");
+    private Ending countDoomed(FencedSession session, PurgeTarget target, RunProgress progress) throws SQLException {
+        Connection connection = session.connection();
+        long doomed = new PurgeStatements(target, "NULL").countDoomed(connection);
+        history.recordDryRunCount(connection, progress.runId(), doomed);
+        progress.deleted(doomed);
+        return Ending.SUCCEEDED;
+    }
+
+    private Ending purge(FencedSession session, PurgeTarget target, RunProgress progress, Instant started)
+            throws SQLException, InterruptedException {
+        try {
+            HeapPurge.Outcome outcome = new HeapPurge(session, target, history, batch, stopSignal, clock)
+                    .run(progress, started);
+            return switch (outcome) {
+                case COMPLETED -> progress.skipped().total() > 0 ? Ending.PARTIAL : Ending.SUCCEEDED;
+                case STOPPED -> Ending.interrupted("the node is shutting down; the rest is left for the next run,"
+                        + " which continues from here");
+                case OUT_OF_TIME -> Ending.interrupted("reached the maximum run time " + batch.maxRunTime()
+                        + "; the rest is left for the next run, which continues from here");
+            };
+        } catch (RangeDeleter.RunFailedException e) {
+            LOG.debug("Purge {} run {} failed", target.job(), progress.runId(), e);
+            return Ending.failed(e.getMessage());
         }
     }
 
-    private long countDoomed(Connection connection, PurgeTarget target) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT count(*) FROM ONLY " + target.qualifiedTable() + " WHERE "
-                        + DoomedRowPredicate.sql(target))) {
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+    private void finish(Connection connection, long runId, Ending ending) throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.rollback();
+        }
+        history.finish(connection, runId, ending.status(), ending.error());
+        if (!connection.getAutoCommit()) {
+            connection.commit();
         }
     }
 
-    private void record(PurgeResult result) {
-        if (result.runId() != null) {
-            try {
-                history.finish(result.runId(), result.status(), result.rowsDeleted(), result.batches(),
-                        result.error());
-            } catch (SQLException e) {
-                LOG.error("Could not record the end of purge {} run {} ({}); the row stays 'running' until a node"
-                        + " closes it", result.job(), result.runId(), result.status().id(), e);
-            }
+    private Long recordNotStarted(PurgeTarget target, PurgeRequest request, String nodeId, String error) {
+        try {
+            return history.recordNotStarted(target.job(), request, nodeId, error);
+        } catch (SQLException e) {
+            LOG.warn("Purge {}: could not record a run that did not start: {}", target.job(), e.getMessage());
+            return null;
         }
+    }
+
+    /** One line per run; a failure's cause is in it, its stack trace only at DEBUG. */
+    private static void log(PurgeResult result) {
         // The run's facts as fields too, for JSON log lines (config.yml: logging.appenders[0].layout.type json).
         try (MDC.MDCCloseable job = MDC.putCloseable("job", result.job().id());
              MDC.MDCCloseable runId = MDC.putCloseable("runId", String.valueOf(result.runId()));
              MDC.MDCCloseable status = MDC.putCloseable("status", result.status().id());
              MDC.MDCCloseable rows = MDC.putCloseable("rowsDeleted", Long.toString(result.rowsDeleted()));
+             MDC.MDCCloseable skipped = MDC.putCloseable("rowsSkipped", Long.toString(result.rowsSkipped()));
              MDC.MDCCloseable batches = MDC.putCloseable("batches", Integer.toString(result.batches()));
              MDC.MDCCloseable duration = MDC.putCloseable("durationMs", Long.toString(result.duration().toMillis()));
              MDC.MDCCloseable trigger = MDC.putCloseable("trigger", result.trigger().id());
              MDC.MDCCloseable node = MDC.putCloseable("node", result.nodeId());
              MDC.MDCCloseable dryRun = MDC.putCloseable("dryRun", Boolean.toString(result.dryRun()))) {
-            if (result.status() == RunStatus.FAILED) {
-                LOG.error("Purge finished: {}", result.summary());
-            } else if (result.status() == RunStatus.INTERRUPTED) {
-                LOG.warn("Purge finished: {}", result.summary());
-            } else {
-                LOG.info("Purge finished: {}", result.summary());
+            switch (result.status()) {
+                case FAILED -> LOG.error("Purge finished: {}; the rows left stay for the next run", result.summary());
+                case INTERRUPTED, PARTIAL -> LOG.warn("Purge finished: {}", result.summary());
+                default -> LOG.info("Purge finished: {}", result.summary());
             }
         }
     }
 
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            connection.rollback();
-        } catch (SQLException e) {
-            LOG.debug("Rollback after a failed batch failed too; the connection will be discarded", e);
-        }
-    }
+    /** How a run ended: its status and, unless it succeeded, why. */
+    private record Ending(RunStatus status, String error) {
+        static final Ending SUCCEEDED = new Ending(RunStatus.SUCCEEDED, null);
+        static final Ending PARTIAL = new Ending(RunStatus.PARTIAL,
+                "some doomed rows could not be deleted (see skipped); the next run tries them again");
 
-    /** A connection that may still hold the fence must never go back to the pool. */
-    private void discard(Connection connection) {
-        if (dataSource instanceof HikariDataSource hikari) {
-            hikari.evictConnection(connection);
-        } else {
-            try {
-                connection.abort(Runnable::run);
-            } catch (SQLException e) {
-                LOG.warn("Could not abort a purge connection that may hold an advisory lock", e);
-            }
-        }
-    }
-
-    /** The counts of a run in progress and how it ended. */
-    private static final class Progress {
-        RunStatus status = RunStatus.RUNNING;
-        long rows;
-        int batches;
-        String error;
-
-        void fail(Exception e) {
-            failWith(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        static Ending failed(String error) {
+            return new Ending(RunStatus.FAILED, error);
         }
 
-        void failWith(String message) {
-            status = RunStatus.FAILED;
-            error = message;
-        }
-
-        void interrupt(String reason) {
-            status = RunStatus.INTERRUPTED;
-            error = reason;
+        static Ending interrupted(String reason) {
+            return new Ending(RunStatus.INTERRUPTED, reason);
         }
     }
 }

@@ -1,10 +1,12 @@
 package io.tokensweeper.purge;
 
 import java.time.Duration;
+import java.util.List;
 
 /** What one run did; {@code runId} is null only when even the history row could not be written. */
 public record PurgeResult(Long runId, JobName job, Trigger trigger, RunStatus status, boolean dryRun,
-                          long rowsDeleted, int batches, Duration duration, String nodeId, String error) {
+                          long rowsDeleted, int batches, long rowsSkipped, List<SkipGroup> skipped, Duration duration,
+                          String nodeId, String error) {
 
     public boolean succeeded() {
         return status == RunStatus.SUCCEEDED;
@@ -12,7 +14,7 @@ public record PurgeResult(Long runId, JobName job, Trigger trigger, RunStatus st
 
     /** The one line a person reads: in the log, from the CLI and from the admin task. */
     public String summary() {
-        return RunSummary.line(job.id(), status, dryRun, rowsDeleted, batches, duration.toMillis(), trigger.id(), nodeId,
-                runId, error);
+        return RunSummary.line(job.id(), status, dryRun, rowsDeleted, batches, rowsSkipped, skipped,
+                duration.toMillis(), trigger.id(), nodeId, runId, error);
     }
 }

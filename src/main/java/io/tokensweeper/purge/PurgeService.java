@@ -48,6 +48,7 @@ public final class PurgeService implements Managed {
 
     @Override
     public synchronized void start() {
+        ServerVersion.require(dataSource);
         TargetCatalog catalog = new TargetCatalog(dataSource);
         for (TargetFactory target : config.targets()) {
             if (!target.isEnabled()) {
@@ -59,6 +60,16 @@ public final class PurgeService implements Managed {
             LOG.info("Purge {} targets {}: delete where {}", target.job(), resolved.displayName(),
                     DoomedRowPredicate.sql(resolved));
             closeAbandonedRuns(resolved);
+            restoreMetrics(target.job());
+        }
+    }
+
+    private void restoreMetrics(JobName job) {
+        try {
+            history.lastCompleted(job).ifPresent(metrics.get(job)::restore);
+        } catch (java.sql.SQLException e) {
+            LOG.warn("Purge {}: could not read the last completed run for the metrics ({}); they start empty", job,
+                    e.getMessage());
         }
     }
 

@@ -4,15 +4,21 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 
 /**
- * A PostgreSQL session advisory lock per target table, held by the run's connection for the whole run.
- * Quartz keeps one run of a job at a time in the cluster, but a node that froze past its check-in can
- * wake up still running; the database, not the scheduler, then guarantees no two purges overlap.
+ * A PostgreSQL session advisory lock per target table, keyed by the table's OID and held by the run's
+ * connection for the whole run. Quartz keeps one run of a job at a time in the cluster, but a node that
+ * froze past its check-in can wake up still running; the database, not the scheduler, then guarantees
+ * that no two purges of a table overlap. Advisory locks belong to one database; pg_locks shows them all,
+ * so every lookup names this one.
  */
 final class RunFence {
     /** First half of the two-int advisory key: "SW", so our locks are recognisable in pg_locks. */
     private static final int KEY_SPACE = 0x5357;
+    private static final String HELD = " FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+            + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            + " AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid AND l.objsubid = 2";
 
     private RunFence() {
     }
@@ -21,10 +27,10 @@ final class RunFence {
      * Takes the fence, waiting up to {@code wait} for it: others hold it for a moment too (a starting node
      * closing abandoned runs), and a run must not fail for that. A real run holds it far longer.
      */
-    static boolean acquire(Connection connection, PurgeTarget target, java.time.Duration wait)
+    static boolean acquire(Connection connection, long tableOid, Duration wait)
             throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (!tryAcquire(connection, target)) {
+        while (!tryAcquire(connection, tableOid)) {
             if (System.nanoTime() >= deadline) {
                 return false;
             }
@@ -33,34 +39,18 @@ final class RunFence {
         return true;
     }
 
-    static boolean tryAcquire(Connection connection, PurgeTarget target) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT pg_try_advisory_lock(?, hashtext(?))")) {
-            statement.setInt(1, KEY_SPACE);
-            statement.setString(2, target.displayName());
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+    static boolean tryAcquire(Connection connection, long tableOid) throws SQLException {
+        return lockFunction(connection, "pg_try_advisory_lock", tableOid);
     }
 
-    static void release(Connection connection, PurgeTarget target) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT pg_advisory_unlock(?, hashtext(?))")) {
-            statement.setInt(1, KEY_SPACE);
-            statement.setString(2, target.displayName());
-            statement.executeQuery().close();
-        }
+    static void release(Connection connection, long tableOid) throws SQLException {
+        lockFunction(connection, "pg_advisory_unlock", tableOid);
     }
 
-    /** Whether some session holds the target's fence now, that is, whether a purge of it is running. */
-    static boolean isHeld(Connection connection, PurgeTarget target) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ? AND objid = hashtext(?)::oid"
-                        + " AND objsubid = 2 AND granted")) {
-            statement.setLong(1, KEY_SPACE);
-            statement.setString(2, target.displayName());
+    /** Whether some session holds the table's fence now, that is, whether a purge of it is running. */
+    static boolean isHeld(Connection connection, long tableOid) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT count(*)" + HELD)) {
+            bindKey(statement, tableOid);
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 return rs.getLong(1) > 0;
@@ -69,14 +59,11 @@ final class RunFence {
     }
 
     /** Who holds the fence, for the message of a run that could not take it. */
-    static String holder(Connection connection, PurgeTarget target) throws SQLException {
+    static String holder(Connection connection, long tableOid) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l"
-                        + " JOIN pg_stat_activity a ON a.pid = l.pid"
-                        + " WHERE l.locktype = 'advisory' AND l.classid = ? AND l.objid = hashtext(?)::oid"
-                        + " AND l.objsubid = 2 AND l.granted LIMIT 1")) {
-            statement.setLong(1, KEY_SPACE);
-            statement.setString(2, target.displayName());
+                "SELECT a.pid, a.application_name, a.client_addr" + HELD.replace(" WHERE ",
+                        " JOIN pg_stat_activity a ON a.pid = l.pid WHERE ") + " LIMIT 1")) {
+            bindKey(statement, tableOid);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
                     return "another session";
@@ -84,5 +71,22 @@ final class RunFence {
                 return "backend pid " + rs.getInt(1) + " (" + rs.getString(2) + ", " + rs.getString(3) + ")";
             }
         }
+    }
+
+    private static boolean lockFunction(Connection connection, String function, long tableOid) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT " + function + "(?, ?)")) {
+            statement.setInt(1, KEY_SPACE);
+            statement.setInt(2, (int) tableOid);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** pg_locks shows the second int of the key as an oid: the table's OID itself. */
+    private static void bindKey(PreparedStatement statement, long tableOid) throws SQLException {
+        statement.setLong(1, KEY_SPACE);
+        statement.setLong(2, tableOid);
     }
 }

@@ -1,10 +1,14 @@
 package io.tokensweeper.purge;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,10 +16,17 @@ import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
 
-/** The sweeper.cleanup_runs table: a row written when a run starts, completed when it ends. */
+/**
+ * The sweeper.cleanup_runs table. A run's row is written on the run's own session once it holds the
+ * fence, its progress in the same transaction as each batch, and its end before the fence is released:
+ * a row is 'running' only while its run holds the fence, or after its node died.
+ */
 public final class RunHistory {
     private static final String COLUMNS = "id, job, trigger, scheduled_at, started_at, finished_at, node_id, status,"
-            + " dry_run, rows_deleted, batches, error, request_id";
+            + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<SkipGroup>> SKIP_GROUPS = new TypeReference<>() {
+    };
 
     private final DataSource dataSource;
     private final String table;
@@ -25,17 +36,32 @@ public final class RunHistory {
         this.table = Sql.identifier(schema) + ".cleanup_runs";
     }
 
-    public long start(JobName job, PurgeRequest request, String nodeId) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement("INSERT INTO " + table
-                     + " (job, trigger, scheduled_at, node_id, dry_run, request_id) VALUES (?, ?, ?, ?, ?, ?)"
-                     + " RETURNING id")) {
+    /** The row of a run that holds its fence; committed at once, so others see it running. */
+    long start(Connection connection, JobName job, PurgeRequest request, String nodeId) throws SQLException {
+        return insert(connection, job, request, nodeId, RunStatus.RUNNING, null);
+    }
+
+    /** A run that never started (the fence was held, the database refused): one finished row. */
+    long recordNotStarted(JobName job, PurgeRequest request, String nodeId, String error) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            return insert(connection, job, request, nodeId, RunStatus.FAILED, error);
+        }
+    }
+
+    private long insert(Connection connection, JobName job, PurgeRequest request, String nodeId, RunStatus status,
+                        String error) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + table
+                + " (job, trigger, scheduled_at, node_id, dry_run, request_id, status, error, finished_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN NULL ELSE now() END) RETURNING id")) {
             statement.setString(1, job.id());
             statement.setString(2, request.trigger().id());
             statement.setTimestamp(3, request.scheduledAt() == null ? null : Timestamp.from(request.scheduledAt()));
             statement.setString(4, nodeId);
             statement.setBoolean(5, request.dryRun());
             statement.setObject(6, request.requestId());
+            statement.setString(7, status.id());
+            statement.setString(8, error);
+            statement.setBoolean(9, status == RunStatus.RUNNING);
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -43,32 +69,76 @@ public final class RunHistory {
         }
     }
 
-    public void finish(long runId, RunStatus status, long rowsDeleted, int batches, String error)
-            throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                     + " SET status = ?, finished_at = now(), rows_deleted = ?, batches = ?, error = ?"
-                     + " WHERE id = ?")) {
+    /** The run's counts and position, in the caller's transaction (the one that deleted those rows). */
+    void recordProgress(Connection connection, long runId, RunProgress progress) throws SQLException {
+        boolean skipsChanged = progress.skipped().takeChanged();
+        Lap lap = progress.lap();
+        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
+                + " SET rows_deleted = ?, batches = ?, rows_skipped = ?,"
+                + " skipped = CASE WHEN ? THEN ?::jsonb ELSE skipped END,"
+                + " resume_block = ?, resume_offset = ?, lap_percent = ? WHERE id = ?")) {
+            statement.setLong(1, progress.rows());
+            statement.setInt(2, progress.batches());
+            statement.setLong(3, progress.skipped().total());
+            statement.setBoolean(4, skipsChanged);
+            statement.setString(5, skipsChanged ? json(progress.skipped().groups()) : null);
+            if (lap == null) {
+                statement.setNull(6, Types.BIGINT);
+                statement.setNull(7, Types.INTEGER);
+                statement.setNull(8, Types.SMALLINT);
+            } else {
+                statement.setLong(6, lap.resumePosition().block());
+                statement.setInt(7, lap.resumePosition().offset());
+                statement.setInt(8, lap.percentDone());
+            }
+            statement.setLong(9, runId);
+            statement.executeUpdate();
+        }
+    }
+
+    /** Where the job's next run starts: where the last run that walked the table stopped. */
+    Optional<Tid> resumePosition(Connection connection, JobName job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT resume_block, resume_offset FROM "
+                + table + " WHERE job = ? AND NOT dry_run AND resume_block IS NOT NULL ORDER BY id DESC LIMIT 1")) {
+            statement.setString(1, job.id());
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? Optional.of(new Tid(rs.getLong(1), rs.getInt(2))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The end of a run, in the caller's transaction; the counts were written with each batch. */
+    void finish(Connection connection, long runId, RunStatus status, String error) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
+                + " SET status = ?, finished_at = now(), error = ? WHERE id = ?")) {
             statement.setString(1, status.id());
-            statement.setLong(2, rowsDeleted);
-            statement.setInt(3, batches);
-            statement.setString(4, error);
-            statement.setLong(5, runId);
+            statement.setString(2, error);
+            statement.setLong(3, runId);
+            statement.executeUpdate();
+        }
+    }
+
+    /** A dry run's count: the rows that would go. */
+    void recordDryRunCount(Connection connection, long runId, long rows) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
+                + " SET rows_deleted = ? WHERE id = ?")) {
+            statement.setLong(1, rows);
+            statement.setLong(2, runId);
             statement.executeUpdate();
         }
     }
 
     /**
-     * Closes the job's other 'running' rows. Called by a run that holds the target's fence: no other
-     * run can be purging that table, so those rows belong to runs whose node died or lost its database.
+     * Closes the job's other 'running' rows. Called holding the target's fence: no other run can be purging
+     * that table, so those rows belong to runs whose node died or lost its database. Their counts stay as
+     * their last committed batch left them: exact.
      */
-    public int closeAbandoned(JobName job, long currentRunId, String closedBy) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                     + " SET status = 'interrupted', finished_at = now(), error = ? WHERE job = ? AND status = 'running'"
-                     + " AND id <> ?")) {
+    int closeAbandoned(Connection connection, JobName job, long currentRunId, String closedBy) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
+                + " SET status = 'interrupted', finished_at = now(), error = ? WHERE job = ? AND status = 'running'"
+                + " AND id <> ?")) {
             statement.setString(1, "abandoned: the run ended without recording its end (its node died or lost"
-                    + " the database); closed by node " + closedBy);
+                    + " the database); its counts are those of its last committed batch; closed by node " + closedBy);
             statement.setString(2, job.id());
             statement.setLong(3, currentRunId);
             return statement.executeUpdate();
@@ -86,8 +156,7 @@ public final class RunHistory {
     }
 
     public Optional<RunRecord> last(JobName job) throws SQLException {
-        return query("SELECT " + COLUMNS + " FROM " + table + " WHERE job = ? ORDER BY started_at DESC, id DESC"
-                + " LIMIT 1", job.id()).stream().findFirst();
+        return recent(job, 1).stream().findFirst();
     }
 
     /** Newest first; {@code job} null means every job. */
@@ -100,9 +169,16 @@ public final class RunHistory {
                 + " WHERE job = ? ORDER BY started_at DESC, id DESC LIMIT ?", job.id(), limit);
     }
 
-    public Optional<RunRecord> lastSucceeded(JobName job) throws SQLException {
-        return query("SELECT " + COLUMNS + " FROM " + table + " WHERE job = ? AND status = 'succeeded'"
+    /** The job's last real run that went through the whole table: succeeded, or partial with skips. */
+    public Optional<RunRecord> lastCompleted(JobName job) throws SQLException {
+        return query("SELECT " + COLUMNS + " FROM " + table + " WHERE job = ? AND status IN ('succeeded', 'partial')"
                 + " AND NOT dry_run ORDER BY started_at DESC, id DESC LIMIT 1", job.id()).stream().findFirst();
+    }
+
+    /** The job's last {@code limit} real runs that went through the whole table, newest first. */
+    public List<RunRecord> recentCompleted(JobName job, int limit) throws SQLException {
+        return query("SELECT " + COLUMNS + " FROM " + table + " WHERE job = ? AND status IN ('succeeded', 'partial')"
+                + " AND NOT dry_run ORDER BY started_at DESC, id DESC LIMIT ?", job.id(), limit);
     }
 
     private List<RunRecord> query(String sql, Object... parameters) throws SQLException {
@@ -114,14 +190,39 @@ public final class RunHistory {
             List<RunRecord> runs = new ArrayList<>();
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    runs.add(new RunRecord(rs.getLong("id"), rs.getString("job"), rs.getString("trigger"),
-                            instant(rs, "scheduled_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                            rs.getString("node_id"), RunStatus.fromId(rs.getString("status")),
-                            rs.getBoolean("dry_run"), rs.getLong("rows_deleted"), rs.getInt("batches"),
-                            rs.getString("error"), (UUID) rs.getObject("request_id")));
+                    runs.add(record(rs));
                 }
             }
             return runs;
+        }
+    }
+
+    private static RunRecord record(ResultSet rs) throws SQLException {
+        int lapPercent = rs.getInt("lap_percent");
+        Integer lap = rs.wasNull() ? null : lapPercent;
+        return new RunRecord(rs.getLong("id"), rs.getString("job"), rs.getString("trigger"),
+                instant(rs, "scheduled_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
+                rs.getString("node_id"), RunStatus.fromId(rs.getString("status")), rs.getBoolean("dry_run"),
+                rs.getLong("rows_deleted"), rs.getInt("batches"), rs.getLong("rows_skipped"),
+                skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"));
+    }
+
+    private static String json(List<SkipGroup> groups) {
+        try {
+            return JSON.writeValueAsString(groups);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("could not write the skipped rows as JSON", e);
+        }
+    }
+
+    private static List<SkipGroup> skipGroups(String json) throws SQLException {
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            return JSON.readValue(json, SKIP_GROUPS);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("cleanup_runs.skipped is not the JSON token-sweeper writes: " + e.getMessage(), e);
         }
     }
 

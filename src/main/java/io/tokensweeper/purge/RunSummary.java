@@ -1,16 +1,33 @@
 package io.tokensweeper.purge;
 
+import java.util.List;
+
 /** The one line a person reads about a run: in the log, from the CLI, from the admin task. */
 final class RunSummary {
     private RunSummary() {
     }
 
-    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, long durationMs,
-                       String trigger, String nodeId, Long runId, String error) {
-        StringBuilder line = new StringBuilder()
-                .append(job).append(": ").append(status.id())
-                .append(dryRun ? ", would delete " : ", deleted ").append(rows).append(" rows")
-                .append(" in ").append(batches).append(" batches, ").append(durationMs).append(" ms")
+    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, long skipped,
+                       List<SkipGroup> skipGroups, long durationMs, String trigger, String nodeId, Long runId,
+                       String error) {
+        StringBuilder line = new StringBuilder().append(job).append(": ").append(status.id());
+        if (dryRun) {
+            line.append(", would delete ").append(rows).append(" rows");
+        } else {
+            line.append(", deleted ").append(rows).append(" rows in ").append(batches).append(" batches");
+        }
+        if (skipped > 0) {
+            line.append(", skipped ").append(skipped).append(" doomed rows it could not delete (");
+            for (int i = 0; i < skipGroups.size(); i++) {
+                SkipGroup group = skipGroups.get(i);
+                line.append(i == 0 ? "" : "; ").append(group.rows()).append(": ").append(group.reason());
+                if (!group.examples().isEmpty()) {
+                    line.append(", e.g. ").append(String.join(" / ", group.examples()));
+                }
+            }
+            line.append(')');
+        }
+        line.append(", ").append(durationMs).append(" ms")
                 .append(", trigger ").append(trigger)
                 .append(", node ").append(nodeId)
                 .append(", run ").append(runId == null ? "-" : runId);

@@ -9,16 +9,21 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Optional;
 import java.util.TimeZone;
+import java.util.stream.Collectors;
 import org.quartz.CronExpression;
 
 /**
- * Healthy while the job's last successful run is recent enough for its schedule: it turns unhealthy
- * once two scheduled times (each more than the slack ago) have passed without a success since the last
- * one. One missed run is tolerated; a fresh install is healthy until its first runs are due.
+ * Healthy while the job's last completed run (succeeded, or partial with skipped rows) is recent enough
+ * for its schedule: it turns unhealthy once two scheduled times (each more than the slack ago) have passed
+ * without one since. One missed run is tolerated; a fresh install is healthy until its first runs are due.
+ * It also turns unhealthy when the last {@value #SKIPPING_RUNS} completed runs all left doomed rows they
+ * could not delete: something (a foreign key, a trigger, a session holding locks) keeps them for good.
  */
 public final class JobHealthCheck extends HealthCheck {
+    static final int SKIPPING_RUNS = 3;
     private final JobName job;
     private final PurgeService purgeService;
     private final ClusterScheduler cluster;
@@ -44,11 +49,18 @@ public final class JobHealthCheck extends HealthCheck {
         }
         JobSchedule schedule = cluster.schedule(job).orElseThrow();
         Instant now = clock.instant();
-        Optional<RunRecord> last;
+        List<RunRecord> completed;
         try {
-            last = purgeService.history().lastSucceeded(job);
+            completed = purgeService.history().recentCompleted(job, SKIPPING_RUNS);
         } catch (SQLException e) {
             return Result.unhealthy("cannot read the run history: %s", e.getMessage());
+        }
+        Optional<RunRecord> last = completed.stream().findFirst();
+        if (completed.size() == SKIPPING_RUNS && completed.stream().allMatch(r -> r.rowsSkipped() > 0)) {
+            RunRecord newest = completed.get(0);
+            return Result.unhealthy("the last %d runs each left doomed rows they could not delete; run %d skipped"
+                    + " %d: %s", SKIPPING_RUNS, newest.id(), newest.rowsSkipped(), newest.skipped().stream()
+                    .map(g -> g.rows() + " " + g.reason()).collect(Collectors.joining("; ")));
         }
         Optional<Instant> scheduledSince = cluster.scheduledSince(job);
         if (last.isEmpty() && scheduledSince.isEmpty()) {
@@ -61,10 +73,11 @@ public final class JobHealthCheck extends HealthCheck {
         Instant firstDue = next(cron, since);
         Instant secondDue = firstDue == null ? null : next(cron, firstDue);
         String lastText = (cluster.isPaused(job) ? "paused by an operator; " : "")
-                + last.map(r -> "last succeeded at " + r.startedAt() + " (run " + r.id() + " on node "
-                + r.nodeId() + ", " + r.rowsDeleted() + " rows)").orElse("no successful run yet");
+                + last.map(r -> "last " + r.status().id() + " at " + r.startedAt() + " (run " + r.id() + " on node "
+                + r.nodeId() + ", " + r.rowsDeleted() + " rows" + (r.rowsSkipped() > 0 ? ", " + r.rowsSkipped()
+                + " skipped" : "") + ")").orElse("no completed run yet");
         if (secondDue != null && !secondDue.isAfter(cutoff)) {
-            return Result.unhealthy("%s; runs were due at %s and %s since and none succeeded", lastText,
+            return Result.unhealthy("%s; runs were due at %s and %s since and none completed", lastText,
                     firstDue, secondDue);
         }
         String next = cluster.nextFireTime(job).map(Instant::toString).orElse("unknown");

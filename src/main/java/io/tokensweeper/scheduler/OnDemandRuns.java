@@ -64,9 +64,9 @@ public final class OnDemandRuns implements Managed {
             };
         }
 
-        /** Finished, but not as succeeded: failed, or interrupted before the end. */
+        /** Finished, but not through the whole table: failed, or interrupted before the end. */
         public boolean unsuccessful() {
-            return kind == Kind.FINISHED && run.status() != RunStatus.SUCCEEDED;
+            return kind == Kind.FINISHED && !run.status().completed();
         }
     }
 

@@ -1,0 +1,118 @@
+package io.tokensweeper.purge;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one connection a run works on: it holds the table's fence and the run's session settings for the
+ * whole run. Closing it releases both and returns the connection to the pool; a connection that cannot
+ * be cleaned up (it may still hold the fence) is evicted from the pool instead, never returned.
+ */
+final class FencedSession implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FencedSession.class);
+
+    /** The fence is held by another session: the message names it. */
+    static final class FenceHeldException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        FenceHeldException(String message) {
+            super(message);
+        }
+    }
+
+    private final DataSource dataSource;
+    private final Connection connection;
+    private final long tableOid;
+
+    private FencedSession(DataSource dataSource, Connection connection, long tableOid) {
+        this.dataSource = dataSource;
+        this.connection = connection;
+        this.tableOid = tableOid;
+    }
+
+    /** Takes the target's fence, waiting up to {@code wait}, and applies the run's settings. */
+    static FencedSession open(DataSource dataSource, PurgeTarget target, BatchSettings batch, Duration wait)
+            throws SQLException, InterruptedException, FenceHeldException {
+        Connection connection = dataSource.getConnection();
+        try {
+            long oid = TableFacts.oid(connection, target);
+            if (!RunFence.acquire(connection, oid, wait)) {
+                String holder = RunFence.holder(connection, oid);
+                connection.close();
+                throw new FenceHeldException("another purge of " + target.displayName() + " is running, held by "
+                        + holder + "; this run deleted nothing");
+            }
+            FencedSession session = new FencedSession(dataSource, connection, oid);
+            session.applyRunSettings(batch);
+            return session;
+        } catch (SQLException | RuntimeException | InterruptedException e) {
+            if (!connection.isClosed()) {
+                evict(dataSource, connection);
+            }
+            throw e;
+        }
+    }
+
+    Connection connection() {
+        return connection;
+    }
+
+    long tableOid() {
+        return tableOid;
+    }
+
+    /**
+     * For the whole run, on this connection only. A batch's commit does not wait for its WAL to reach disk:
+     * should the server crash, the last batches (and their history) are undone together, which only means
+     * those rows are still there for the next run. row_security off makes a table that row-level security
+     * would filter fail loudly instead of hiding doomed rows from the purge.
+     */
+    private void applyRunSettings(BatchSettings batch) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
+                        + " set_config('synchronous_commit', 'off', false), set_config('row_security', 'off', false)")) {
+            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
+            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
+            statement.executeQuery().close();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("RESET lock_timeout; RESET statement_timeout; RESET synchronous_commit;"
+                        + " RESET row_security");
+            }
+            RunFence.release(connection, tableOid);
+            connection.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Could not release the purge session cleanly; evicting its connection", e);
+            evict(dataSource, connection);
+        }
+    }
+
+    /** A connection that may still hold the fence must never go back to the pool; eviction closes it. */
+    private static void evict(DataSource dataSource, Connection connection) {
+        if (dataSource instanceof HikariDataSource hikari) {
+            hikari.evictConnection(connection);
+            return;
+        }
+        try {
+            connection.abort(Runnable::run);
+        } catch (SQLException e) {
+            LOG.warn("Could not abort a purge connection that may hold an advisory lock: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run's lap over the table's heap (a TID range scan, PostgreSQL 14+): from where the last run stopped
+ * to the end, then from the start back to there, in pieces of blocks, each piece's doomed rows deleted by
+ * {@link RangeDeleter}. Nothing is read twice, no ids are held beyond one statement's, and the run stops
+ * between pieces on shutdown or at its maximum run time. At the end it comes back once to the rows it
+ * had to skip.
+ */
+final class HeapPurge {
+    private static final Logger LOG = LoggerFactory.getLogger(HeapPurge.class);
+    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+    private static final long SAMPLE_BLOCKS = 32;
+
+    /** How the lap ended. */
+    enum Outcome { COMPLETED, STOPPED, OUT_OF_TIME }
+
+    private final FencedSession session;
+    private final PurgeTarget target;
+    private final RunHistory history;
+    private final BatchSettings batch;
+    private final StopSignal stopSignal;
+    private final Clock clock;
+
+    HeapPurge(FencedSession session, PurgeTarget target, RunHistory history, BatchSettings batch,
+              StopSignal stopSignal, Clock clock) {
+        this.session = session;
+        this.target = target;
+        this.history = history;
+        this.batch = batch;
+        this.stopSignal = stopSignal;
+        this.clock = clock;
+    }
+
+    Outcome run(RunProgress progress, Instant started)
+            throws SQLException, RangeDeleter.RunFailedException, InterruptedException {
+        Connection connection = session.connection();
+        connection.setAutoCommit(false);
+        long tableOid = session.tableOid();
+        Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
+                TableFacts.blocks(connection, tableOid));
+        PurgeStatements statements = new PurgeStatements(target, TableFacts.keyExpression(connection, tableOid));
+        BatchSizer sizer = new BatchSizer(batch.size(),
+                statements.doomedPerBlock(connection, lap.origin(), SAMPLE_BLOCKS));
+        connection.commit();
+        progress.startLap(lap);
+        if (lap.origin().compareTo(Tid.START) > 0) {
+            LOG.info("Purge {} run {} continues where the last run stopped, at block {} of {}", target.job(),
+                    progress.runId(), lap.origin().block(), lap.tableBlocks());
+        }
+        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
+                stopSignal);
+        Instant deadline = started.plus(batch.maxRunTime());
+        Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
+        while (true) {
+            if (lap.atLegEnd()) {
+                if (lap.needsEndRecheck()) {
+                    lap.endRechecked(TableFacts.blocks(connection, tableOid));
+                    connection.commit();
+                    continue;
+                }
+                if (!lap.canWrap()) {
+                    break;
+                }
+                lap.wrap();
+                continue;
+            }
+            if (stopSignal.isStopRequested()) {
+                return Outcome.STOPPED;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                return Outcome.OUT_OF_TIME;
+            }
+            deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks()));
+            if (!clock.instant().isBefore(nextProgressLog)) {
+                LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, {}% of the table"
+                                + " walked", target.job(), progress.runId(), progress.rows(), progress.batches(),
+                        progress.skipped().total(), lap.percentDone());
+                nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
+            }
+        }
+        deleter.retrySkipped();
+        return Outcome.COMPLETED;
+    }
+}

@@ -1,0 +1,130 @@
+package io.tokensweeper.purge;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The SQL one run sends for a target. Every DELETE carries the full doomed-row predicate, evaluated as
+ * each row is deleted; positions only narrow it. Only numbers we computed go into TID literals.
+ */
+final class PurgeStatements {
+    /** What one statement over a heap range did. {@code kept} are picked rows the DELETE did not remove. */
+    record RangeResult(long picked, long deleted, Tid lastPicked, List<Tid> kept) {
+    }
+
+    /** A doomed row that is still there, with its key for reports. */
+    record Row(Tid tid, String key) {
+    }
+
+    private final String table;
+    private final String predicate;
+    private final String keyExpression;
+
+    PurgeStatements(PurgeTarget target, String keyExpression) {
+        this.table = target.qualifiedTable();
+        this.predicate = DoomedRowPredicate.sql(target);
+        this.keyExpression = keyExpression;
+    }
+
+    /**
+     * Deletes at most {@code limit} doomed rows of [from, to), the first ones in heap order, and says how
+     * many it found and deleted, the last one it found, and those it found but did not delete.
+     */
+    RangeResult deleteRange(Connection connection, Tid from, Tid to, int limit) throws SQLException {
+        String sql = "WITH picked AS MATERIALIZED (SELECT ctid FROM ONLY " + table
+                + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
+                + " ORDER BY ctid LIMIT ?),"
+                + " deleted AS (DELETE FROM ONLY " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))"
+                + " AND " + predicate + " RETURNING ctid)"
+                + " SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM deleted),"
+                + " (SELECT max(ctid)::text FROM picked),"
+                + " (SELECT array_agg(ctid::text) FROM (SELECT ctid FROM picked EXCEPT SELECT ctid FROM deleted) k)";
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setInt(1, limit);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                String last = rs.getString(3);
+                return new RangeResult(rs.getLong(1), rs.getLong(2), last == null ? null : Tid.parse(last),
+                        tids(rs.getArray(4)));
+            }
+        }
+    }
+
+    /** Deletes one row if it is (still) doomed; 1 or 0. */
+    int deleteRow(Connection connection, Tid tid) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("DELETE FROM ONLY " + table
+                + " WHERE ctid = " + tid.literal() + " AND " + predicate)) {
+            return statement.executeUpdate();
+        }
+    }
+
+    /** The doomed rows of [from, to), in heap order. */
+    List<Row> doomedRows(Connection connection, Tid from, Tid to) throws SQLException {
+        return rows(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+                + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
+                + " ORDER BY ctid", null);
+    }
+
+    /** Which of these positions still hold a doomed row: rows a DELETE went past without an error. */
+    List<Row> stillDoomed(Connection connection, List<Tid> tids) throws SQLException {
+        return rows(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+                + " WHERE ctid = ANY (?::text[]::tid[]) AND " + predicate + " ORDER BY ctid", tids);
+    }
+
+    Optional<Row> stillDoomed(Connection connection, Tid tid) throws SQLException {
+        return stillDoomed(connection, List.of(tid)).stream().findFirst();
+    }
+
+    long countDoomed(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT count(*) FROM ONLY " + table + " WHERE " + predicate);
+             ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Doomed rows per block among the first blocks: where the first piece's size comes from. */
+    double doomedPerBlock(Connection connection, Tid from, long sampleBlocks) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM ONLY " + table
+                + " WHERE ctid >= " + from.literal() + " AND ctid < "
+                + Tid.blockStart(from.block() + sampleBlocks).literal() + " AND " + predicate);
+             ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return (double) rs.getLong(1) / sampleBlocks;
+        }
+    }
+
+    private static List<Row> rows(Connection connection, String sql, List<Tid> tids) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            if (tids != null) {
+                statement.setArray(1, connection.createArrayOf("text",
+                        tids.stream().map(Tid::toString).toArray()));
+            }
+            List<Row> rows = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new Row(Tid.parse(rs.getString(1)), rs.getString(2)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static List<Tid> tids(Array array) throws SQLException {
+        if (array == null) {
+            return List.of();
+        }
+        List<Tid> tids = new ArrayList<>();
+        for (Object text : (Object[]) array.getArray()) {
+            tids.add(Tid.parse((String) text));
+        }
+        return tids;
+    }
+}

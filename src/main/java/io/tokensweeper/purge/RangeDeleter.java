@@ -1,0 +1,195 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes the doomed rows of heap ranges on the run's session, each statement in its own transaction
+ * together with the run's progress, never more than {@code batch.size} rows per statement. A statement
+ * that fails because of particular rows is split in halves, down to one block and then to single rows;
+ * rows that cannot be deleted are skipped and reported, and the rest of the range goes on.
+ */
+final class RangeDeleter {
+    private static final Logger LOG = LoggerFactory.getLogger(RangeDeleter.class);
+    /** How often a single row that waits on a lock (or a deadlock) is tried before it is skipped. */
+    static final int ROW_ATTEMPTS = 3;
+    static final String KEPT_SILENTLY = "not deleted and no error: a BEFORE DELETE trigger returned NULL, or a rule"
+            + " replaced the DELETE";
+
+    /** A failure that ends the run: not about particular rows. */
+    static final class RunFailedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RunFailedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Connection connection;
+    private final PurgeTarget target;
+    private final long tableOid;
+    private final PurgeStatements statements;
+    private final RunProgress progress;
+    private final BatchSizer sizer;
+    private final BatchSettings batch;
+    private final StopSignal stopSignal;
+
+    RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
+                 RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal) {
+        this.connection = connection;
+        this.target = target;
+        this.tableOid = tableOid;
+        this.statements = statements;
+        this.progress = progress;
+        this.sizer = sizer;
+        this.batch = batch;
+        this.stopSignal = stopSignal;
+    }
+
+    /** Deletes every doomed row of [from, to) that can be deleted; the lap's position ends at {@code to}. */
+    void drain(Tid from, Tid to) throws SQLException, RunFailedException, InterruptedException {
+        Tid position = from;
+        while (position.compareTo(to) < 0) {
+            Tid start = position;
+            PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
+            try {
+                progress.commit(connection, () -> {
+                    result[0] = statements.deleteRange(connection, start, to, batch.size());
+                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : to;
+                    recordKeptSilently(result[0].kept());
+                    progress.deleted(result[0].deleted());
+                    progress.lap().advanceTo(next);
+                });
+            } catch (SQLException e) {
+                DeleteFailure failure = failure(e);
+                if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
+                    sizer.tooLarge();
+                }
+                split(start, to, failure);
+                return;
+            }
+            boolean hitLimit = result[0].picked() == batch.size();
+            position = progress.lap().position();
+            sizer.measured(position.block() - start.block() + 1, result[0].picked(), hitLimit);
+            stopSignal.pause(batch.pause());
+        }
+    }
+
+    private void split(Tid from, Tid to, DeleteFailure failure)
+            throws SQLException, RunFailedException, InterruptedException {
+        long lastBlock = to.offset() > 0 ? to.block() : to.block() - 1;
+        if (lastBlock > from.block()) {
+            Tid middle = Tid.blockStart(from.block() + (lastBlock - from.block() + 1) / 2);
+            LOG.debug("Purge {}: a statement over {}..{} failed ({}); splitting at {}", target.job(), from, to,
+                    failure.reason(), middle);
+            drain(from, middle);
+            drain(middle, to);
+            return;
+        }
+        rowByRow(from, to);
+    }
+
+    /** One block's doomed rows, each in its own transaction: a deferred constraint fails at its commit. */
+    private void rowByRow(Tid from, Tid to) throws SQLException, RunFailedException, InterruptedException {
+        List<PurgeStatements.Row> rows = statements.doomedRows(connection, from, to);
+        connection.commit();
+        for (PurgeStatements.Row row : rows) {
+            deleteRow(row, ROW_ATTEMPTS, row.tid().next());
+        }
+        progress.commit(connection, () -> progress.lap().advanceTo(to));
+    }
+
+    /** Comes back once to the rows skipped so far in this run. */
+    void retrySkipped() throws SQLException, RunFailedException, InterruptedException {
+        for (Tid tid : progress.skipped().retained()) {
+            Optional<PurgeStatements.Row> row = statements.stillDoomed(connection, tid);
+            connection.commit();
+            if (row.isEmpty()) {
+                progress.commit(connection, () -> progress.skipped().forget(tid));
+            } else {
+                deleteRow(row.get(), 1, null);
+            }
+        }
+    }
+
+    /**
+     * Tries one row up to {@code attempts} times (a lock or a deadlock may pass); skips it with its reason
+     * otherwise. {@code next} is where the lap continues after it, or null to leave the position alone.
+     */
+    private void deleteRow(PurgeStatements.Row row, int attempts, Tid next)
+            throws SQLException, RunFailedException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                progress.commit(connection, () -> {
+                    int deleted = statements.deleteRow(connection, row.tid());
+                    if (deleted == 0 && statements.stillDoomed(connection, row.tid()).isPresent()) {
+                        skip(row, KEPT_SILENTLY);
+                    } else {
+                        progress.skipped().forget(row.tid());
+                    }
+                    progress.deleted(deleted);
+                    if (next != null) {
+                        progress.lap().advanceTo(next);
+                    }
+                });
+                return;
+            } catch (SQLException e) {
+                DeleteFailure failure = failure(e);
+                if (failure.kind() == DeleteFailure.Kind.TRANSIENT && attempt < attempts) {
+                    stopSignal.pause(batch.lockTimeout());
+                    continue;
+                }
+                String reason = failure.kind() == DeleteFailure.Kind.TRANSIENT && "55P03".equals(e.getSQLState())
+                        ? "locked by " + TableFacts.rowLockHolder(connection, target.qualifiedTable(), row.tid())
+                        + " past lock_timeout " + batch.lockTimeout().toMillis() + " ms, " + attempt + " time(s)"
+                        : failure.reason();
+                connection.commit();
+                progress.commit(connection, () -> {
+                    skip(row, reason);
+                    if (next != null) {
+                        progress.lap().advanceTo(next);
+                    }
+                });
+                return;
+            }
+        }
+    }
+
+    private void skip(PurgeStatements.Row row, String reason) {
+        progress.skipped().forget(row.tid());
+        progress.skipped().add(row.tid(), reason, row.key());
+    }
+
+    private void recordKeptSilently(List<Tid> kept) throws SQLException {
+        if (!kept.isEmpty()) {
+            for (PurgeStatements.Row row : statements.stillDoomed(connection, kept)) {
+                skip(row, KEPT_SILENTLY);
+            }
+        }
+    }
+
+    /**
+     * Classifies a failed statement; a lock wait on the whole table (an ALTER, a CREATE INDEX, a LOCK
+     * TABLE) is no row's fault, and ends the run rather than being split into rows that all wait.
+     */
+    private DeleteFailure failure(SQLException e) throws SQLException, RunFailedException {
+        DeleteFailure failure = DeleteFailure.classify(e);
+        if (!failure.splittable()) {
+            throw new RunFailedException(failure.reason(), e);
+        }
+        if ("55P03".equals(e.getSQLState())) {
+            Optional<String> tableLock = TableFacts.tableLockHolder(connection, tableOid);
+            connection.commit();
+            if (tableLock.isPresent()) {
+                throw new RunFailedException("the table " + target.displayName() + " is locked: " + tableLock.get()
+                        + "; lock_timeout " + batch.lockTimeout().toMillis()
+                        + " ms passed. The next run tries again", e);
+            }
+        }
+        return failure;
+    }
+}

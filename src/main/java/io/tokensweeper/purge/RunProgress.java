@@ -1,0 +1,82 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * A run's counts and position, written to its history row in the same transaction as each batch's
+ * DELETE: whatever becomes of the node, the history says exactly what was deleted and where the next
+ * run continues. Java's copy changes only once the transaction has committed.
+ */
+final class RunProgress {
+    /** The work of one transaction; it may change the progress, which is undone if the commit fails. */
+    interface Work {
+        void run() throws SQLException;
+    }
+
+    private final RunHistory history;
+    private final long runId;
+    private Lap lap;
+    private long rows;
+    private int batches;
+    private SkippedRows skipped = new SkippedRows();
+
+    RunProgress(RunHistory history, long runId) {
+        this.history = history;
+        this.runId = runId;
+    }
+
+    long runId() {
+        return runId;
+    }
+
+    void startLap(Lap newLap) {
+        this.lap = newLap;
+    }
+
+    Lap lap() {
+        return lap;
+    }
+
+    long rows() {
+        return rows;
+    }
+
+    int batches() {
+        return batches;
+    }
+
+    SkippedRows skipped() {
+        return skipped;
+    }
+
+    void deleted(long count) {
+        rows += count;
+        batches++;
+    }
+
+    /**
+     * Runs the work, writes the progress it made and commits both together. On failure everything is
+     * rolled back, in the database and here, and the exception goes to the caller.
+     */
+    void commit(Connection connection, Work work) throws SQLException {
+        long rowsBefore = rows;
+        int batchesBefore = batches;
+        SkippedRows skippedBefore = skipped.copy();
+        Tid positionBefore = lap == null ? null : lap.position();
+        try {
+            work.run();
+            history.recordProgress(connection, runId, this);
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            Transactions.rollbackQuietly(connection);
+            rows = rowsBefore;
+            batches = batchesBefore;
+            skipped = skippedBefore;
+            if (lap != null) {
+                lap.advanceTo(positionBefore);
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+
+/**
+ * The purge walks the heap with TID range scans, which PostgreSQL has since 14. On an older server each
+ * batch would be a sequential scan of the whole table and a run would turn quadratic: refused at start.
+ */
+final class ServerVersion {
+    static final int MINIMUM = 140_000;
+
+    private ServerVersion() {
+    }
+
+    static void require(DataSource dataSource) {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT current_setting('server_version_num')::int,"
+                     + " current_setting('server_version')")) {
+            rs.next();
+            check(rs.getInt(1), rs.getString(2));
+        } catch (SQLException e) {
+            throw new TargetConfigurationException("database.url: could not read the PostgreSQL server version: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static void check(int versionNum, String version) {
+        if (versionNum < MINIMUM) {
+            throw new TargetConfigurationException("database.url: PostgreSQL " + version + " is too old:"
+                    + " token-sweeper needs PostgreSQL 14 or newer (it deletes in heap ranges with TID range scans,"
+                    + " which older servers lack; every batch would scan the whole table)");
+        }
+    }
+}

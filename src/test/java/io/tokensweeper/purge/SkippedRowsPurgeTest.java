@@ -1,0 +1,210 @@
+package io.tokensweeper.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A doomed row the purge may not delete (still referenced, protected by a trigger, locked for long) is
+ * gone around: every other doomed row goes in the same run, the skipped ones are reported exactly, and
+ * they go in a later run once released.
+ */
+class SkippedRowsPurgeTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    private static final CleanupFactory CONFIG =
+            PurgeFixture.refreshTokensOnly("public", "refresh_tokens", "expires_at", "revoked");
+    private static final BatchSettings BATCHES = PurgeFixture.SMALL_BATCHES.withSize(1_000)
+            .withLockTimeout(Duration.ofMillis(100));
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    @BeforeEach
+    void freshTables() {
+        POSTGRES.database().execute("""
+                DROP TABLE IF EXISTS public.sessions, public.audit_marks, public.refresh_tokens CASCADE;
+                CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
+                  parent_id bigint NULL REFERENCES public.refresh_tokens (id),
+                  expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
+                -- Without it every deleted row would scan the table for children.
+                CREATE INDEX ON public.refresh_tokens (parent_id);
+                TRUNCATE sweeper.cleanup_runs;
+                """);
+    }
+
+    private static void seed(String tag, int rows, boolean doomed) {
+        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
+                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+    }
+
+    private static long count(String where) {
+        return POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens WHERE " + where);
+    }
+
+    private static PurgeResult run(BatchSettings batch) {
+        return PurgeFixture.start(POSTGRES.database(), CONFIG, batch).run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+    }
+
+    @Test
+    void referencedRowsAreSkippedAndReportedWhileEveryOtherDoomedRowGoes() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 20_000, true);
+        seed("live", 10_000, false);
+        seed("doomed", 20_000, true);
+        db.execute("""
+                -- RESTRICT, and a deferred NO ACTION (it fails only at commit)
+                CREATE TABLE public.sessions (id serial PRIMARY KEY,
+                  token_id bigint NOT NULL REFERENCES public.refresh_tokens (id) ON DELETE RESTRICT);
+                CREATE TABLE public.audit_marks (id serial PRIMARY KEY, token_id bigint NOT NULL
+                  CONSTRAINT audit_marks_token_fk REFERENCES public.refresh_tokens (id) DEFERRABLE INITIALLY DEFERRED);
+                INSERT INTO public.sessions (token_id) VALUES (100), (35000), (49000);
+                INSERT INTO public.audit_marks (token_id) VALUES (7000), (41000);
+                -- a token family: a live child keeps its doomed parent (NO ACTION, the ORM default)
+                UPDATE public.refresh_tokens SET parent_id = 200 WHERE id = 22000;
+                -- a doomed child of a doomed parent stored before it: the parent goes when the purge comes back
+                UPDATE public.refresh_tokens SET parent_id = 300 WHERE id = 45000;
+                """);
+        long doomed = count("expires_at < now()");
+
+        PurgeResult result = run(BATCHES);
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
+        assertThat(result.rowsSkipped()).isEqualTo(6);
+        assertThat(result.rowsDeleted()).isEqualTo(doomed - 6);
+        assertThat(db.queryString("SELECT string_agg(id::text, ',' ORDER BY id) FROM public.refresh_tokens"
+                + " WHERE expires_at < now()")).isEqualTo("100,200,7000,35000,41000,49000");
+        assertThat(count("tag = 'live'")).isEqualTo(10_000);
+        assertThat(result.skipped()).extracting(SkipGroup::reason).anySatisfy(r -> assertThat(r)
+                .contains("sessions_token_id_fkey")).anySatisfy(r -> assertThat(r).contains("audit_marks_token_fk"))
+                .anySatisfy(r -> assertThat(r).contains("refresh_tokens_parent_id_fkey"));
+        assertThat(result.skipped()).flatExtracting(SkipGroup::examples)
+                .containsExactlyInAnyOrder("id=100", "id=35000", "id=49000", "id=7000", "id=41000", "id=200");
+        assertThat(db.queryString("SELECT status || '/' || rows_skipped || '/' || rows_deleted FROM sweeper.cleanup_runs"))
+                .isEqualTo("partial/6/" + (doomed - 6));
+        assertThat(db.queryString("SELECT skipped::text FROM sweeper.cleanup_runs")).contains("sessions_token_id_fkey")
+                .contains("id=35000");
+
+        db.execute("DELETE FROM public.sessions; DELETE FROM public.audit_marks;"
+                + " UPDATE public.refresh_tokens SET parent_id = NULL WHERE id = 22000");
+        PurgeResult next = run(BATCHES);
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(next.rowsDeleted()).isEqualTo(6);
+        assertThat(count("expires_at < now()")).isZero();
+    }
+
+    @Test
+    void aTriggerThatRaisesOrSilentlyKeepsRowsIsGoneAroundAndReported() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 5_000, true);
+        seed("protected", 3, true);
+        seed("kept-silently", 2, true);
+        seed("doomed", 5_000, true);
+        db.execute("""
+                CREATE FUNCTION public.refuse_protected() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF OLD.tag = 'protected' THEN RAISE EXCEPTION 'token % is protected', OLD.id; END IF;
+                  IF OLD.tag = 'kept-silently' THEN RETURN NULL; END IF;
+                  RETURN OLD;
+                END $$;
+                CREATE TRIGGER refuse_protected BEFORE DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.refuse_protected();
+                """);
+
+        PurgeResult result = run(BATCHES);
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
+        assertThat(result.rowsDeleted()).isEqualTo(10_000);
+        assertThat(result.rowsSkipped()).isEqualTo(5);
+        assertThat(count("true")).isEqualTo(5);
+        assertThat(result.skipped()).anySatisfy(g -> {
+            assertThat(g.reason()).contains("is protected").contains("refuse_protected");
+            assertThat(g.rows()).isEqualTo(1);
+        });
+        assertThat(result.skipped()).filteredOn(g -> g.reason().equals(RangeDeleter.KEPT_SILENTLY))
+                .singleElement().satisfies(g -> assertThat(g.rows()).isEqualTo(2));
+    }
+
+    @Test
+    void aRowLockedFarLongerThanTheRetriesIsSkippedNamingTheSessionAndGoesOnceReleased() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 10_000, true);
+        PurgeResult result;
+        try (Connection locker = db.dataSource().getConnection(); Statement statement = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            statement.execute("SET application_name = 'auth-service'");
+            statement.execute("SELECT * FROM public.refresh_tokens WHERE id = 5000 FOR UPDATE");
+            result = run(BATCHES);
+            locker.rollback();
+        }
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
+        assertThat(result.rowsDeleted()).isEqualTo(9_999);
+        assertThat(result.skipped()).singleElement().satisfies(g -> {
+            assertThat(g.reason()).contains("locked by backend pid").contains("auth-service")
+                    .contains("lock_timeout 100 ms");
+            assertThat(g.examples()).containsExactly("id=5000");
+        });
+
+        PurgeResult next = run(BATCHES);
+        assertThat(next.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(next.rowsDeleted()).isEqualTo(1);
+    }
+
+    @Test
+    void aStatementTimeoutShrinksThePieceAndTheRunGoesOn() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 3_000, true);
+        // Each deleted row costs 2 ms, so a piece of 1,000 rows cannot finish within 300 ms.
+        db.execute("""
+                CREATE FUNCTION public.slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_sleep(0.002); RETURN OLD; END $$;
+                CREATE TRIGGER slow_delete BEFORE DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.slow_delete();
+                """);
+        BatchSettings batch = new BatchSettings(1_000, Duration.ZERO, Duration.ofSeconds(2), Duration.ofMillis(300),
+                Duration.ofMinutes(5));
+
+        PurgeResult result = run(batch);
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(3_000);
+        assertThat(count("true")).isZero();
+    }
+
+    @Test
+    void aLockOnTheWholeTableFailsTheRunNamingTheHolderInsteadOfSkippingEveryRow() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 2_000, true);
+        PurgeService service = PurgeFixture.start(db, CONFIG, BATCHES);
+        CompletableFuture<PurgeResult> run;
+        try (Connection locker = db.dataSource().getConnection(); Statement statement = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            statement.execute("SET application_name = 'migration'");
+            // A share lock lets the run read the table but not delete from it.
+            statement.execute("LOCK TABLE public.refresh_tokens IN SHARE MODE");
+            run = CompletableFuture.supplyAsync(() -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+            PurgeResult result = run.get(60, TimeUnit.SECONDS);
+            locker.rollback();
+
+            assertThat(result.status()).isEqualTo(RunStatus.FAILED);
+            assertThat(result.error()).contains("is locked").contains("migration").contains("ShareLock");
+            assertThat(result.rowsSkipped()).isZero();
+        }
+        assertThat(count("true")).isEqualTo(2_000);
+    }
+}
