@@ -99,7 +99,13 @@ class CrashRecoveryIT {
         assertThat(recoveredAfterMs).as("check-in interval 1 s + Quartz's 7.5 s + a few").isLessThan(20_000);
         assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs WHERE trigger = 'manual'"))
                 .as(history).startsWith("interrupted: abandoned: the run ended without recording its end (its node died"
-                        + " or lost the database); closed by node " + survivor.id);
+                        + " or lost the database)").endsWith("closed by node " + survivor.id);
+        // The killed run's counts were written with each of its batches: with the recovery run's they add
+        // up to exactly the rows that went, and the recovery run continued where the killed one stopped.
+        long killedRunRows = db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE trigger = 'manual'");
+        assertThat(killedRunRows).as(history).isGreaterThanOrEqualTo(3_000);
+        assertThat(db.queryLong("SELECT sum(rows_deleted) FROM sweeper.cleanup_runs")).as(history).isEqualTo(DOOMED);
+        assertThat(survivor.log()).contains("continues where the last run stopped");
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE revoked OR expires_at < now()")).isZero();
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE token_hash LIKE 'live%'")).isEqualTo(LIVE);
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_fired_triggers WHERE instance_name = ?", runner.id))

@@ -163,6 +163,15 @@ public final class NodeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** The node's whole log so far. */
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     public String tail() {
         try {
             List<String> lines = Files.readAllLines(log);
