@@ -16,6 +16,7 @@ import io.tokensweeper.api.JobsResource;
 import io.tokensweeper.api.RunsResource;
 import io.tokensweeper.bench.BenchCommand;
 import io.tokensweeper.cli.CleanupCommand;
+import io.tokensweeper.cli.ExitCode;
 import io.tokensweeper.cli.MigrateCommand;
 import io.tokensweeper.db.Database;
 import io.tokensweeper.db.DatabaseHealthCheck;
@@ -106,6 +107,12 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         environment.lifecycle().addEventListener(new QuietRequestLogStartup());
         environment.jersey().register(new JobsResource(purgeService, cluster));
         environment.jersey().register(new RunsResource(purgeService));
+    }
+
+    /** A command's exit code says how it ended (see README "Commands"); Dropwizard's default is always 1. */
+    @Override
+    protected void onFatalError(Throwable t) {
+        System.exit(ExitCode.of(t));
     }
 
     /** The node's database, once run() has built it; for tests that look inside. */

@@ -9,6 +9,7 @@ import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeRequest;
 import io.tokensweeper.purge.PurgeResult;
 import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.purge.RunStatus;
 import io.tokensweeper.scheduler.NodeIds;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -23,7 +24,8 @@ import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
  * {@code cleanup config.yml [--job ...] [--dry-run]}: one purge now, in this process, for users who drive
- * token-sweeper from an outside cron. Prints one summary line per job; exits non-zero if any failed.
+ * token-sweeper from an outside cron. Prints one summary line per job; exits 0 when every job succeeded,
+ * 3 when every job went through its table but some left doomed rows they could not delete, 1 otherwise.
  */
 public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
     private static final String ALL = "all";
@@ -59,10 +61,13 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
             Thread hook = stopOnSignal(purgeService, finished);
             List<JobName> jobs = jobsToRun(jobArgument, purgeService, config);
             List<PurgeResult> failed = new ArrayList<>();
+            List<PurgeResult> partial = new ArrayList<>();
             for (JobName job : jobs) {
                 PurgeResult result = purgeService.run(job, PurgeRequest.cli(dryRun));
                 out.println(result.summary());
-                if (!result.succeeded()) {
+                if (result.status() == RunStatus.PARTIAL) {
+                    partial.add(result);
+                } else if (!result.succeeded()) {
                     failed.add(result);
                 }
             }
@@ -73,7 +78,11 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
                 // Ctrl-C arrived: the hook is running and waits for `finished`, counted down above.
             }
             if (!failed.isEmpty()) {
-                throw new IllegalStateException(failed.size() + " of " + jobs.size() + " purge(s) did not succeed");
+                throw new ExitCode(ExitCode.FAILED, failed.size() + " of " + jobs.size() + " purge(s) did not succeed");
+            }
+            if (!partial.isEmpty()) {
+                throw new ExitCode(ExitCode.ROWS_SKIPPED, partial.size() + " of " + jobs.size() + " purge(s) left doomed"
+                        + " rows they could not delete (see the summary); the next run tries them again");
             }
         } finally {
             finished.countDown();

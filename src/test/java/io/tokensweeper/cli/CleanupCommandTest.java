@@ -68,8 +68,26 @@ class CleanupCommandTest {
         CliRunner.Outcome outcome = CliRunner.run("cleanup", CliRunner.writeConfig(tmp, yaml).toString());
 
         assertThat(outcome.succeeded()).isFalse();
+        assertThat(ExitCode.of(outcome.error())).isEqualTo(ExitCode.FAILED);
         assertThat(outcome.stderr()).contains("cleanup.passwordResets.usedColumn: column \"used_at\" does not exist");
         assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(100);
+    }
+
+    @Test
+    void exitsWithThreeWhenRowsWereSkipped() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
+                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+        try {
+            CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--job", "refresh-tokens");
+
+            assertThat(ExitCode.of(outcome.error())).as(outcome.output()).isEqualTo(ExitCode.ROWS_SKIPPED);
+            assertThat(outcome.stdout()).contains("refresh-tokens: partial, deleted 39 rows")
+                    .contains("skipped 1 doomed rows").contains("cli_sessions_token_id_fkey");
+            assertThat(outcome.stderr()).contains("left doomed rows they could not delete");
+        } finally {
+            db.execute("DROP TABLE public.cli_sessions");
+        }
     }
 
     @Test
