@@ -48,6 +48,7 @@ public final class TargetCatalog {
             checkZoneKnown(connection, config, path);
         }
         checkDeletePrivilege(connection, tableOid, path, display);
+        RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
                 config.getTimestampZone(), config.getRetention().toJavaDuration());
     }
