@@ -49,8 +49,10 @@ public final class TargetCatalog {
         }
         checkDeletePrivilege(connection, tableOid, path, display);
         RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
+        List<DeleteSideEffect> sideEffects = SideEffectCatalog.list(connection, tableOid);
+        SideEffectCatalog.log(config.job(), display, sideEffects);
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
-                config.getTimestampZone(), config.getRetention().toJavaDuration());
+                config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects);
     }
 
     private long findTable(Connection connection, TargetFactory config, String path, String display)

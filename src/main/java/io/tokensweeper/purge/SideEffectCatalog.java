@@ -1,0 +1,186 @@
+package io.tokensweeper.purge;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lists what a DELETE on a target reaches beyond its own rows, or what may keep it from deleting them: every
+ * foreign key that references the target, every DELETE trigger and every DELETE rule on it. None of them is
+ * refused (the operator chose them), but a purge must never do more or less than the operator believes.
+ */
+final class SideEffectCatalog {
+    private static final Logger LOG = LoggerFactory.getLogger(SideEffectCatalog.class);
+
+    // pg_trigger.tgtype bits, from PostgreSQL's catalog/pg_trigger.h
+    private static final int ROW = 1;
+    private static final int BEFORE = 1 << 1;
+    private static final int DELETE = 1 << 3;
+    private static final int INSTEAD = 1 << 6;
+
+    private SideEffectCatalog() {
+    }
+
+    static List<DeleteSideEffect> list(Connection connection, long tableOid) throws SQLException {
+        boolean replicaSessions = replicaSessions(connection);
+        List<DeleteSideEffect> effects = new ArrayList<>(foreignKeys(connection, tableOid));
+        effects.addAll(triggers(connection, tableOid, replicaSessions));
+        effects.addAll(rules(connection, tableOid, replicaSessions));
+        return List.copyOf(effects);
+    }
+
+    static void log(JobName job, String display, List<DeleteSideEffect> effects) {
+        for (DeleteSideEffect effect : effects) {
+            if (effect.changesOrSkipsRows()) {
+                LOG.warn("Purge {} on {}: {}", job, display, effect.description());
+            } else {
+                LOG.info("Purge {} on {}: {}", job, display, effect.description());
+            }
+        }
+    }
+
+    /**
+     * Only the constraints whose action trigger sits on the target: so a partitioned referencing table counts
+     * once (its partitions' clones act through it), and a target partition sees the keys into its parent.
+     */
+    private static List<DeleteSideEffect> foreignKeys(Connection connection, long tableOid) throws SQLException {
+        List<DeleteSideEffect> effects = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT c.conname, n.nspname || '.' || r.relname, r.oid = c.confrelid, r.relkind = 'p',"
+                        + " c.confdeltype, c.condeferrable, c.condeferred,"
+                        + " (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)"
+                        + "    FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
+                        + "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)"
+                        + " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
+                        + " JOIN pg_namespace n ON n.oid = r.relnamespace"
+                        + " WHERE c.contype = 'f' AND c.confrelid = ?::oid"
+                        + " AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.confrelid"
+                        + "             AND t.tgconstraint = c.oid)"
+                        + " ORDER BY n.nspname, r.relname, c.conname")) {
+            statement.setLong(1, tableOid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    effects.add(foreignKey(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
+                            OnDeleteAction.ofCode(rs.getString(5)), rs.getBoolean(6), rs.getBoolean(7),
+                            rs.getString(8)));
+                }
+            }
+        }
+        return effects;
+    }
+
+    private static DeleteSideEffect foreignKey(String name, String table, boolean selfReference, boolean partitioned,
+                                               OnDeleteAction action, boolean deferrable, boolean deferred,
+                                               String columns) {
+        String rows = selfReference ? "this table itself"
+                : partitioned ? table + " (partitioned: all its partitions)" : table;
+        String deferral = !deferrable ? "" : deferred ? "; deferrable, initially deferred: checked at commit"
+                : "; deferrable, initially immediate";
+        String description = "foreign key " + name + " of " + table + " (" + columns + ") ON DELETE " + action.sql()
+                + ": " + action.consequence(rows, columns) + deferral;
+        return new DeleteSideEffect(DeleteSideEffect.Kind.FOREIGN_KEY, name, table, action.sql(), description,
+                action.changesOtherRows());
+    }
+
+    /** Internal constraint triggers are the foreign keys' own, listed above as foreign keys. */
+    private static List<DeleteSideEffect> triggers(Connection connection, long tableOid, boolean replicaSessions)
+            throws SQLException {
+        List<DeleteSideEffect> effects = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT t.tgname, t.tgtype, t.tgenabled, n.nspname || '.' || p.proname || '()'"
+                        + " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+                        + " JOIN pg_namespace n ON n.oid = p.pronamespace"
+                        + " WHERE t.tgrelid = ?::oid AND t.tgtype & ? <> 0"
+                        + " AND NOT (t.tgisinternal AND t.tgconstraint <> 0)"
+                        + " ORDER BY t.tgname")) {
+            statement.setLong(1, tableOid);
+            statement.setInt(2, DELETE);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    effects.add(trigger(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+                            replicaSessions));
+                }
+            }
+        }
+        return effects;
+    }
+
+    private static DeleteSideEffect trigger(String name, int type, String enabled, String function,
+                                            boolean replicaSessions) {
+        String timing = (type & BEFORE) != 0 ? "BEFORE" : (type & INSTEAD) != 0 ? "INSTEAD OF" : "AFTER";
+        String action = timing + ((type & ROW) != 0 ? " ROW" : " STATEMENT");
+        String what = action + " DELETE trigger " + name + " runs " + function;
+        if (!fires(enabled, replicaSessions)) {
+            return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action,
+                    what + ", but does not fire in the purge's sessions: " + whyNot(enabled), false);
+        }
+        String consequence = "BEFORE ROW".equals(action)
+                ? " for each doomed row: it may skip the row (by returning NULL), which then stays while the run"
+                        + " succeeds, and may change other rows"
+                : "INSTEAD OF".equals(timing) ? " instead of the delete: doomed rows may not be deleted at all"
+                : " and may change other rows";
+        return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action, what + consequence, true);
+    }
+
+    private static List<DeleteSideEffect> rules(Connection connection, long tableOid, boolean replicaSessions)
+            throws SQLException {
+        List<DeleteSideEffect> effects = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT r.rulename, r.is_instead, r.ev_enabled FROM pg_rewrite r"
+                        + " WHERE r.ev_class = ?::oid AND r.ev_type = '4' ORDER BY r.rulename")) {
+            statement.setLong(1, tableOid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    effects.add(rule(rs.getString(1), rs.getBoolean(2), rs.getString(3), replicaSessions));
+                }
+            }
+        }
+        return effects;
+    }
+
+    private static DeleteSideEffect rule(String name, boolean instead, String enabled, boolean replicaSessions) {
+        String action = instead ? "DO INSTEAD" : "DO ALSO";
+        String what = "DELETE rule " + name + " (" + action + ")";
+        if (!fires(enabled, replicaSessions)) {
+            return new DeleteSideEffect(DeleteSideEffect.Kind.RULE, name, null, action,
+                    what + " does not fire in the purge's sessions: " + whyNot(enabled), false);
+        }
+        String consequence = instead
+                ? ": PostgreSQL rewrites the purge's DELETE, so doomed rows may not be deleted at all while the run"
+                        + " succeeds, and other tables may change"
+                : ": every purge DELETE also runs the rule's commands, which may change other tables";
+        return new DeleteSideEffect(DeleteSideEffect.Kind.RULE, name, null, action, what + consequence, true);
+    }
+
+    /** tgenabled / ev_enabled: O fires in origin sessions, R only in replica ones, A always, D never. */
+    private static boolean fires(String enabled, boolean replicaSessions) {
+        return switch (enabled) {
+            case "A" -> true;
+            case "O" -> !replicaSessions;
+            case "R" -> replicaSessions;
+            default -> false;
+        };
+    }
+
+    private static String whyNot(String enabled) {
+        return switch (enabled) {
+            case "D" -> "it is disabled";
+            case "R" -> "it is enabled for replica sessions only";
+            default -> "the sessions run with session_replication_role = replica";
+        };
+    }
+
+    private static boolean replicaSessions(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT current_setting('session_replication_role') = 'replica'");
+             ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+}
