@@ -23,14 +23,41 @@ final class SideEffectCatalog {
     private static final int DELETE = 1 << 3;
     private static final int INSTEAD = 1 << 6;
 
+    /**
+     * Only the constraints whose action trigger sits on the target: so a partitioned referencing table counts
+     * once (its partitions' clones act through it), and a target partition sees the keys into its parent.
+     */
+    private static final String FOREIGN_KEYS = "SELECT c.conname, n.nspname || '.' || r.relname,"
+            + " r.oid = c.confrelid, r.relkind = 'p', c.confdeltype, c.condeferrable, c.condeferred,"
+            + " (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)"
+            + "    FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
+            + "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)"
+            + " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
+            + " JOIN pg_namespace n ON n.oid = r.relnamespace"
+            + " WHERE c.contype = 'f' AND c.confrelid = ?::oid"
+            + " AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.confrelid AND t.tgconstraint = c.oid)"
+            + " ORDER BY n.nspname, r.relname, c.conname";
+
+    /** Internal constraint triggers are the foreign keys' own, listed as foreign keys. */
+    private static final String TRIGGERS = "SELECT t.tgname, t.tgtype, t.tgenabled,"
+            + " n.nspname || '.' || p.proname || '()'"
+            + " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace"
+            + " WHERE t.tgrelid = ?::oid AND t.tgtype & " + DELETE + " <> 0"
+            + " AND NOT (t.tgisinternal AND t.tgconstraint <> 0)"
+            + " ORDER BY t.tgname";
+
+    private static final String RULES = "SELECT r.rulename, r.is_instead, r.ev_enabled FROM pg_rewrite r"
+            + " WHERE r.ev_class = ?::oid AND r.ev_type = '4' ORDER BY r.rulename";
+
     private SideEffectCatalog() {
     }
 
     static List<DeleteSideEffect> list(Connection connection, long tableOid) throws SQLException {
         boolean replicaSessions = replicaSessions(connection);
-        List<DeleteSideEffect> effects = new ArrayList<>(foreignKeys(connection, tableOid));
-        effects.addAll(triggers(connection, tableOid, replicaSessions));
-        effects.addAll(rules(connection, tableOid, replicaSessions));
+        List<DeleteSideEffect> effects = new ArrayList<>(
+                query(connection, FOREIGN_KEYS, tableOid, SideEffectCatalog::foreignKey));
+        effects.addAll(query(connection, TRIGGERS, tableOid, rs -> trigger(rs, replicaSessions)));
+        effects.addAll(query(connection, RULES, tableOid, rs -> rule(rs, replicaSessions)));
         return List.copyOf(effects);
     }
 
@@ -44,77 +71,47 @@ final class SideEffectCatalog {
         }
     }
 
-    /**
-     * Only the constraints whose action trigger sits on the target: so a partitioned referencing table counts
-     * once (its partitions' clones act through it), and a target partition sees the keys into its parent.
-     */
-    private static List<DeleteSideEffect> foreignKeys(Connection connection, long tableOid) throws SQLException {
+    private interface RowReader {
+        DeleteSideEffect read(ResultSet rs) throws SQLException;
+    }
+
+    private static List<DeleteSideEffect> query(Connection connection, String sql, long tableOid, RowReader reader)
+            throws SQLException {
         List<DeleteSideEffect> effects = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT c.conname, n.nspname || '.' || r.relname, r.oid = c.confrelid, r.relkind = 'p',"
-                        + " c.confdeltype, c.condeferrable, c.condeferred,"
-                        + " (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)"
-                        + "    FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
-                        + "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)"
-                        + " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
-                        + " JOIN pg_namespace n ON n.oid = r.relnamespace"
-                        + " WHERE c.contype = 'f' AND c.confrelid = ?::oid"
-                        + " AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.confrelid"
-                        + "             AND t.tgconstraint = c.oid)"
-                        + " ORDER BY n.nspname, r.relname, c.conname")) {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setLong(1, tableOid);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    effects.add(foreignKey(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
-                            OnDeleteAction.ofCode(rs.getString(5)), rs.getBoolean(6), rs.getBoolean(7),
-                            rs.getString(8)));
+                    effects.add(reader.read(rs));
                 }
             }
         }
         return effects;
     }
 
-    private static DeleteSideEffect foreignKey(String name, String table, boolean selfReference, boolean partitioned,
-                                               OnDeleteAction action, boolean deferrable, boolean deferred,
-                                               String columns) {
-        String rows = selfReference ? "this table itself"
-                : partitioned ? table + " (partitioned: all its partitions)" : table;
-        String deferral = !deferrable ? "" : deferred ? "; deferrable, initially deferred: checked at commit"
+    private static DeleteSideEffect foreignKey(ResultSet rs) throws SQLException {
+        String name = rs.getString(1);
+        String table = rs.getString(2);
+        String rows = rs.getBoolean(3) ? "this table itself"
+                : rs.getBoolean(4) ? table + " (partitioned: all its partitions)" : table;
+        OnDeleteAction action = OnDeleteAction.ofCode(rs.getString(5));
+        String deferral = !rs.getBoolean(6) ? ""
+                : rs.getBoolean(7) ? "; deferrable, initially deferred: checked at commit"
                 : "; deferrable, initially immediate";
+        String columns = rs.getString(8);
         String description = "foreign key " + name + " of " + table + " (" + columns + ") ON DELETE " + action.sql()
                 + ": " + action.consequence(rows, columns) + deferral;
         return new DeleteSideEffect(DeleteSideEffect.Kind.FOREIGN_KEY, name, table, action.sql(), description,
                 action.changesOtherRows());
     }
 
-    /** Internal constraint triggers are the foreign keys' own, listed above as foreign keys. */
-    private static List<DeleteSideEffect> triggers(Connection connection, long tableOid, boolean replicaSessions)
-            throws SQLException {
-        List<DeleteSideEffect> effects = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT t.tgname, t.tgtype, t.tgenabled, n.nspname || '.' || p.proname || '()'"
-                        + " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-                        + " JOIN pg_namespace n ON n.oid = p.pronamespace"
-                        + " WHERE t.tgrelid = ?::oid AND t.tgtype & ? <> 0"
-                        + " AND NOT (t.tgisinternal AND t.tgconstraint <> 0)"
-                        + " ORDER BY t.tgname")) {
-            statement.setLong(1, tableOid);
-            statement.setInt(2, DELETE);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    effects.add(trigger(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-                            replicaSessions));
-                }
-            }
-        }
-        return effects;
-    }
-
-    private static DeleteSideEffect trigger(String name, int type, String enabled, String function,
-                                            boolean replicaSessions) {
+    private static DeleteSideEffect trigger(ResultSet rs, boolean replicaSessions) throws SQLException {
+        String name = rs.getString(1);
+        int type = rs.getInt(2);
+        String enabled = rs.getString(3);
         String timing = (type & BEFORE) != 0 ? "BEFORE" : (type & INSTEAD) != 0 ? "INSTEAD OF" : "AFTER";
         String action = timing + ((type & ROW) != 0 ? " ROW" : " STATEMENT");
-        String what = action + " DELETE trigger " + name + " runs " + function;
+        String what = action + " DELETE trigger " + name + " runs " + rs.getString(4);
         if (!fires(enabled, replicaSessions)) {
             return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action,
                     what + ", but does not fire in the purge's sessions: " + whyNot(enabled), false);
@@ -127,23 +124,10 @@ final class SideEffectCatalog {
         return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action, what + consequence, true);
     }
 
-    private static List<DeleteSideEffect> rules(Connection connection, long tableOid, boolean replicaSessions)
-            throws SQLException {
-        List<DeleteSideEffect> effects = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT r.rulename, r.is_instead, r.ev_enabled FROM pg_rewrite r"
-                        + " WHERE r.ev_class = ?::oid AND r.ev_type = '4' ORDER BY r.rulename")) {
-            statement.setLong(1, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    effects.add(rule(rs.getString(1), rs.getBoolean(2), rs.getString(3), replicaSessions));
-                }
-            }
-        }
-        return effects;
-    }
-
-    private static DeleteSideEffect rule(String name, boolean instead, String enabled, boolean replicaSessions) {
+    private static DeleteSideEffect rule(ResultSet rs, boolean replicaSessions) throws SQLException {
+        String name = rs.getString(1);
+        boolean instead = rs.getBoolean(2);
+        String enabled = rs.getString(3);
         String action = instead ? "DO INSTEAD" : "DO ALSO";
         String what = "DELETE rule " + name + " (" + action + ")";
         if (!fires(enabled, replicaSessions)) {

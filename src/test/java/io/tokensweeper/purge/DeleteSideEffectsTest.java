@@ -1,5 +1,8 @@
 package io.tokensweeper.purge;
 
+import static io.tokensweeper.purge.DeleteSideEffect.Kind.FOREIGN_KEY;
+import static io.tokensweeper.purge.DeleteSideEffect.Kind.RULE;
+import static io.tokensweeper.purge.DeleteSideEffect.Kind.TRIGGER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -73,20 +76,19 @@ class DeleteSideEffectsTest {
 
         assertThat(effects).extracting(DeleteSideEffect::kind, DeleteSideEffect::name, DeleteSideEffect::otherTable,
                 DeleteSideEffect::action, DeleteSideEffect::changesOrSkipsRows).containsExactly(
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "archive_2026_token_fk", "public.archive_2026", "NO ACTION", false),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "audit_entries_token_fk", "public.audit_entries", "SET NULL", true),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "consents_token_fk", "public.consents", "NO ACTION", false),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "device_links_token_fk", "public.device_links", "SET DEFAULT", true),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "grants_token_fk", "public.grants", "RESTRICT", false),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "login_events_token_fk", "public.login_events", "CASCADE", true),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "refresh_tokens_parent_fk", "public.refresh_tokens", "NO ACTION",
-                        false),
-                tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "sessions_token_fk", "public.sessions", "CASCADE", true),
-                tuple(DeleteSideEffect.Kind.TRIGGER, "keep_family_heads", null, "BEFORE ROW", true),
-                tuple(DeleteSideEffect.Kind.TRIGGER, "note <deletion> & more", null, "AFTER ROW", true),
-                tuple(DeleteSideEffect.Kind.TRIGGER, "old_cleanup", null, "AFTER STATEMENT", false),
-                tuple(DeleteSideEffect.Kind.RULE, "count_deletions", null, "DO ALSO", true),
-                tuple(DeleteSideEffect.Kind.RULE, "keep_unexpired", null, "DO INSTEAD", true));
+                tuple(FOREIGN_KEY, "archive_2026_token_fk", "public.archive_2026", "NO ACTION", false),
+                tuple(FOREIGN_KEY, "audit_entries_token_fk", "public.audit_entries", "SET NULL", true),
+                tuple(FOREIGN_KEY, "consents_token_fk", "public.consents", "NO ACTION", false),
+                tuple(FOREIGN_KEY, "device_links_token_fk", "public.device_links", "SET DEFAULT", true),
+                tuple(FOREIGN_KEY, "grants_token_fk", "public.grants", "RESTRICT", false),
+                tuple(FOREIGN_KEY, "login_events_token_fk", "public.login_events", "CASCADE", true),
+                tuple(FOREIGN_KEY, "refresh_tokens_parent_fk", "public.refresh_tokens", "NO ACTION", false),
+                tuple(FOREIGN_KEY, "sessions_token_fk", "public.sessions", "CASCADE", true),
+                tuple(TRIGGER, "keep_family_heads", null, "BEFORE ROW", true),
+                tuple(TRIGGER, "note <deletion> & more", null, "AFTER ROW", true),
+                tuple(TRIGGER, "old_cleanup", null, "AFTER STATEMENT", false),
+                tuple(RULE, "count_deletions", null, "DO ALSO", true),
+                tuple(RULE, "keep_unexpired", null, "DO INSTEAD", true));
         assertThat(effects).extracting(DeleteSideEffect::description).containsExactly(
                 "foreign key archive_2026_token_fk of public.archive_2026 (token_id) ON DELETE NO ACTION: a"
                         + " still-referenced doomed row cannot be deleted; the purge goes around it and reports it;"
@@ -142,7 +144,7 @@ class DeleteSideEffectsTest {
     void aPartitionTargetSeesTheForeignKeysAndTriggersOfItsParent() {
         assertThat(resolve("tokens_2026").sideEffects())
                 .extracting(DeleteSideEffect::kind, DeleteSideEffect::otherTable, DeleteSideEffect::action)
-                .containsExactly(tuple(DeleteSideEffect.Kind.FOREIGN_KEY, "public.uses", "CASCADE"),
-                        tuple(DeleteSideEffect.Kind.TRIGGER, null, "AFTER ROW"));
+                .containsExactly(tuple(FOREIGN_KEY, "public.uses", "CASCADE"),
+                        tuple(TRIGGER, null, "AFTER ROW"));
     }
 }
