@@ -1,5 +1,6 @@
 package io.tokensweeper.admin;
 
+import io.tokensweeper.purge.DeleteSideEffect;
 import io.tokensweeper.purge.RunRecord;
 import io.tokensweeper.scheduler.ClusterState;
 import java.time.Duration;
@@ -16,7 +17,7 @@ final class DashboardPage {
     private static final int CHART_HEIGHT = 120;
 
     record JobRow(String name, boolean enabled, boolean paused, String cron, String quartzCron, String zone,
-                  Instant nextFireTime, RunRecord lastRun) {
+                  Instant nextFireTime, RunRecord lastRun, List<DeleteSideEffect> sideEffects) {
     }
 
     private DashboardPage() {
@@ -35,6 +36,7 @@ final class DashboardPage {
                 .append(" &middot; refreshes every 30 s</p>");
         nodes(html, nodes, now);
         jobs(html, jobs);
+        sideEffects(html, jobs);
         chart(html, runs);
         runs(html, runs);
         return html.append("</body></html>\n").toString();
@@ -65,6 +67,27 @@ final class DashboardPage {
                     .append("</td><td>").append(job.nextFireTime() == null ? "" : time(job.nextFireTime()))
                     .append("</td><td>").append(job.lastRun() == null ? "never" : lastRun(job.lastRun()))
                     .append("</td></tr>");
+        }
+        html.append("</table>");
+    }
+
+    private static void sideEffects(StringBuilder html, List<JobRow> jobs) {
+        html.append("<h2>What the purges' DELETEs also reach</h2>");
+        if (jobs.stream().allMatch(job -> job.sideEffects().isEmpty())) {
+            html.append("<p class=\"muted\">no foreign key into a target, no DELETE trigger or rule on one</p>");
+            return;
+        }
+        html.append("<table><tr><th>job</th><th>kind</th><th>name</th><th>other table</th><th>action</th>")
+                .append("<th>what it does</th></tr>");
+        for (JobRow job : jobs) {
+            for (DeleteSideEffect effect : job.sideEffects()) {
+                html.append("<tr><td>").append(Html.escape(job.name())).append("</td><td>")
+                        .append(Html.escape(effect.kind().id())).append("</td><td>").append(Html.escape(effect.name()))
+                        .append("</td><td>").append(Html.escape(effect.otherTable())).append("</td><td class=\"")
+                        .append(effect.changesOrSkipsRows() ? "warn" : "muted").append("\">")
+                        .append(Html.escape(effect.action())).append("</td><td>")
+                        .append(Html.escape(effect.description())).append("</td></tr>");
+            }
         }
         html.append("</table>");
     }

@@ -2,6 +2,7 @@ package io.tokensweeper.admin;
 
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.purge.PurgeTarget;
 import io.tokensweeper.scheduler.ClusterScheduler;
 import io.tokensweeper.scheduler.ClusterState;
 import io.tokensweeper.scheduler.JobSchedule;
@@ -45,7 +46,8 @@ public final class DashboardServlet extends HttpServlet {
                 JobName job = schedule.job();
                 jobs.add(new DashboardPage.JobRow(job.id(), purgeService.isEnabled(job), cluster.isPaused(job),
                         schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
-                        cluster.nextFireTime(job).orElse(null), purgeService.history().last(job).orElse(null)));
+                        cluster.nextFireTime(job).orElse(null), purgeService.history().last(job).orElse(null),
+                        purgeService.target(job).map(PurgeTarget::sideEffects).orElse(List.of())));
             }
             String page = DashboardPage.render(cluster.nodeId(), cluster.settings().getClusterName(),
                     cluster.scheduler().isPresent(), clusterState.nodes(now), jobs,

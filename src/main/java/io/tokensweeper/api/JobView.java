@@ -1,6 +1,8 @@
 package io.tokensweeper.api;
 
-/** A job as GET /jobs shows it. */
+import java.util.List;
+
+/** A job as GET /jobs shows it; sideEffects is empty for a disabled job, whose table is not looked at. */
 public record JobView(String name, boolean enabled, boolean paused, String cron, String quartzCron,
-                      String timeZone, String nextFireTime, RunView lastRun) {
+                      String timeZone, String nextFireTime, RunView lastRun, List<SideEffectView> sideEffects) {
 }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.TimeZone;
 import org.quartz.CronExpression;
 
-/** {@code GET /jobs}: each job's schedule, next fire time and last run. */
+/** {@code GET /jobs}: each job's schedule, next fire time, last run, and what its DELETE also reaches. */
 @Path("/jobs")
 @Produces(MediaType.APPLICATION_JSON)
 public class JobsResource {
@@ -36,9 +36,14 @@ public class JobsResource {
             boolean enabled = purgeService.isEnabled(job);
             jobs.add(new JobView(job.id(), enabled, cluster.isPaused(job), schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
                     enabled ? nextFireTime(schedule) : null,
-                    purgeService.history().last(job).map(RunView::of).orElse(null)));
+                    purgeService.history().last(job).map(RunView::of).orElse(null), sideEffects(job)));
         }
         return jobs;
+    }
+
+    private List<SideEffectView> sideEffects(JobName job) {
+        return purgeService.target(job).map(target -> target.sideEffects().stream().map(SideEffectView::of).toList())
+                .orElse(List.of());
     }
 
     /** The cluster's stored trigger knows best; without a scheduler (SWEEPER_ENV=test) nothing fires: null. */

@@ -48,8 +48,11 @@ public final class TargetCatalog {
             checkZoneKnown(connection, config, path);
         }
         checkDeletePrivilege(connection, tableOid, path, display);
+        RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
+        List<DeleteSideEffect> sideEffects = SideEffectCatalog.list(connection, tableOid);
+        SideEffectCatalog.log(config.job(), display, sideEffects);
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
-                config.getTimestampZone(), config.getRetention().toJavaDuration());
+                config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects);
     }
 
     private long findTable(Connection connection, TargetFactory config, String path, String display)
