@@ -26,6 +26,15 @@ CREATE TABLE public.archive_2026 PARTITION OF public.archive FOR VALUES FROM (0)
 ALTER TABLE public.archive_2026 ADD CONSTRAINT archive_2026_token_fk
   FOREIGN KEY (token_id) REFERENCES public.refresh_tokens (id) DEFERRABLE;
 
+-- Reference checks need an index on the referencing columns; public.grants has none, on purpose.
+CREATE INDEX ON public.refresh_tokens (parent_id);
+CREATE INDEX ON public.sessions (token_id);
+CREATE INDEX ON public.audit_entries (token_id);
+CREATE INDEX ON public.device_links (token_id);
+CREATE INDEX ON public.consents (token_id);
+CREATE INDEX ON public.login_events (token_id);
+CREATE INDEX ON public.archive_2026 (token_id);
+
 CREATE TABLE public.deletions (token_id uuid);
 CREATE FUNCTION public.keep_family_heads() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -84,7 +84,7 @@ final class DashboardPage {
                 html.append("<tr><td>").append(Html.escape(job.name())).append("</td><td>")
                         .append(Html.escape(effect.kind().id())).append("</td><td>").append(Html.escape(effect.name()))
                         .append("</td><td>").append(Html.escape(effect.otherTable())).append("</td><td class=\"")
-                        .append(effect.changesOrSkipsRows() ? "warn" : "muted").append("\">")
+                        .append(effect.warrantsWarning() ? "warn" : "muted").append("\">")
                         .append(Html.escape(effect.action())).append("</td><td>")
                         .append(Html.escape(effect.description())).append("</td></tr>");
             }

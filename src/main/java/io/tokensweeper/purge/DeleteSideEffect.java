@@ -12,9 +12,16 @@ package io.tokensweeper.purge;
  * @param changesOrSkipsRows whether it changes rows other than the doomed ones, or may keep doomed rows from
  *                           being deleted without an error: logged at WARN. RESTRICT and NO ACTION are not:
  *                           a still-referenced row fails its DELETE, and the purge goes around it and reports it
+ * @param unindexed a foreign key whose referencing columns lead no index: every deleted row makes PostgreSQL
+ *                  scan the referencing table for references. Logged at WARN with the index to create
  */
 public record DeleteSideEffect(Kind kind, String name, String otherTable, String action, String description,
-                               boolean changesOrSkipsRows) {
+                               boolean changesOrSkipsRows, boolean unindexed) {
+
+    /** Worth a WARN at start: it changes or keeps rows, or it makes every delete scan another table. */
+    public boolean warrantsWarning() {
+        return changesOrSkipsRows || unindexed;
+    }
 
     public enum Kind {
         FOREIGN_KEY("foreign-key"),

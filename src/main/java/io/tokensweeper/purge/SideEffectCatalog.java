@@ -31,7 +31,11 @@ final class SideEffectCatalog {
             + " r.oid = c.confrelid, r.relkind = 'p', c.confdeltype, c.condeferrable, c.condeferred,"
             + " (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)"
             + "    FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
-            + "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)"
+            + "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum),"
+            // an index whose leading columns are the key's, in any order, serves the reference checks
+            + " EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.conrelid"
+            + "   AND (string_to_array(i.indkey::text, ' ')::int2[])[1:array_length(c.conkey, 1)] @> c.conkey"
+            + "   AND (string_to_array(i.indkey::text, ' ')::int2[])[1:array_length(c.conkey, 1)] <@ c.conkey)"
             + " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
             + " JOIN pg_namespace n ON n.oid = r.relnamespace"
             + " WHERE c.contype = 'f' AND c.confrelid = ?::oid"
@@ -63,7 +67,7 @@ final class SideEffectCatalog {
 
     static void log(JobName job, String display, List<DeleteSideEffect> effects) {
         for (DeleteSideEffect effect : effects) {
-            if (effect.changesOrSkipsRows()) {
+            if (effect.warrantsWarning()) {
                 LOG.warn("Purge {} on {}: {}", job, display, effect.description());
             } else {
                 LOG.info("Purge {} on {}: {}", job, display, effect.description());
@@ -99,10 +103,13 @@ final class SideEffectCatalog {
                 : rs.getBoolean(7) ? "; deferrable, initially deferred: checked at commit"
                 : "; deferrable, initially immediate";
         String columns = rs.getString(8);
+        boolean unindexed = !rs.getBoolean(9);
         String description = "foreign key " + name + " of " + table + " (" + columns + ") ON DELETE " + action.sql()
-                + ": " + action.consequence(rows, columns) + deferral;
+                + ": " + action.consequence(rows, columns) + deferral
+                + (unindexed ? "; no index on " + table + " (" + columns + "), so every deleted row scans " + table
+                        + " for references: CREATE INDEX CONCURRENTLY ON " + table + " (" + columns + ")" : "");
         return new DeleteSideEffect(DeleteSideEffect.Kind.FOREIGN_KEY, name, table, action.sql(), description,
-                action.changesOtherRows());
+                action.changesOtherRows(), unindexed);
     }
 
     private static DeleteSideEffect trigger(ResultSet rs, boolean replicaSessions) throws SQLException {
@@ -114,14 +121,15 @@ final class SideEffectCatalog {
         String what = action + " DELETE trigger " + name + " runs " + rs.getString(4);
         if (!fires(enabled, replicaSessions)) {
             return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action,
-                    what + ", but does not fire in the purge's sessions: " + whyNot(enabled), false);
+                    what + ", but does not fire in the purge's sessions: " + whyNot(enabled), false, false);
         }
         String consequence = "BEFORE ROW".equals(action)
-                ? " for each doomed row: it may skip the row (by returning NULL), which then stays while the run"
-                        + " succeeds, and may change other rows"
+                ? " for each doomed row: it may skip the row (by returning NULL), which then stays (the run"
+                        + " reports it as skipped), and may change other rows"
                 : "INSTEAD OF".equals(timing) ? " instead of the delete: doomed rows may not be deleted at all"
                 : " and may change other rows";
-        return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action, what + consequence, true);
+        return new DeleteSideEffect(DeleteSideEffect.Kind.TRIGGER, name, null, action, what + consequence, true,
+                false);
     }
 
     private static DeleteSideEffect rule(ResultSet rs, boolean replicaSessions) throws SQLException {
@@ -132,13 +140,13 @@ final class SideEffectCatalog {
         String what = "DELETE rule " + name + " (" + action + ")";
         if (!fires(enabled, replicaSessions)) {
             return new DeleteSideEffect(DeleteSideEffect.Kind.RULE, name, null, action,
-                    what + " does not fire in the purge's sessions: " + whyNot(enabled), false);
+                    what + " does not fire in the purge's sessions: " + whyNot(enabled), false, false);
         }
         String consequence = instead
-                ? ": PostgreSQL rewrites the purge's DELETE, so doomed rows may not be deleted at all while the run"
-                        + " succeeds, and other tables may change"
+                ? ": PostgreSQL rewrites the purge's DELETE, so doomed rows may not be deleted at all (the run"
+                        + " reports them as skipped), and other tables may change"
                 : ": every purge DELETE also runs the rule's commands, which may change other tables";
-        return new DeleteSideEffect(DeleteSideEffect.Kind.RULE, name, null, action, what + consequence, true);
+        return new DeleteSideEffect(DeleteSideEffect.Kind.RULE, name, null, action, what + consequence, true, false);
     }
 
     /** tgenabled / ev_enabled: O fires in origin sessions, R only in replica ones, A always, D never. */
