@@ -2,6 +2,10 @@ package io.tokensweeper.purge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
 import java.sql.Connection;
@@ -13,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /**
  * A doomed row the purge may not delete (still referenced, protected by a trigger, locked for long) is
@@ -191,6 +196,10 @@ class SkippedRowsPurgeTest {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 2_000, true);
         PurgeService service = PurgeFixture.start(db, CONFIG, BATCHES);
+        Logger purgeLogs = (Logger) LoggerFactory.getLogger("io.tokensweeper.purge");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        purgeLogs.addAppender(log);
         CompletableFuture<PurgeResult> run;
         try (Connection locker = db.dataSource().getConnection(); Statement statement = locker.createStatement()) {
             locker.setAutoCommit(false);
@@ -204,7 +213,16 @@ class SkippedRowsPurgeTest {
             assertThat(result.status()).isEqualTo(RunStatus.FAILED);
             assertThat(result.error()).contains("is locked").contains("migration").contains("ShareLock");
             assertThat(result.rowsSkipped()).isZero();
+        } finally {
+            purgeLogs.detachAppender(log);
         }
+        // One ERROR line with the cause; no stack trace (that is for DEBUG), nothing else above INFO.
+        assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+                    assertThat(e.getFormattedMessage()).contains("failed").contains("is locked");
+                    assertThat(e.getThrowableProxy()).isNull();
+                });
         assertThat(count("true")).isEqualTo(2_000);
     }
 }
