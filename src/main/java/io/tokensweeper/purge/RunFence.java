@@ -17,7 +17,7 @@ final class RunFence {
     /** First half of the two-int advisory key: "SW", so our locks are recognisable in pg_locks. */
     private static final int KEY_SPACE = 0x5357;
     private static final String HELD = " FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
-            + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            + " AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())"
             + " AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid AND l.objsubid = 2";
 
     private RunFence() {

@@ -13,7 +13,7 @@ import java.util.Optional;
  * and who holds a lock it waits for. pg_locks shows every database of the server: always filtered.
  */
 final class TableFacts {
-    private static final String THIS_DATABASE = "(SELECT oid FROM pg_database WHERE datname = current_database())";
+    private static final String THIS_DATABASE = "(SELECT d.oid FROM pg_database d WHERE d.datname = current_database())";
     /** Key types safe to print: numbers and uuids; a text key may be a token or its hash. */
     private static final List<String> PRINTABLE_KEY_TYPES = List.of("int2", "int4", "int8", "uuid");
 
