@@ -36,7 +36,7 @@ final class DoomedRowPredicate {
         if (column.type() == ColumnType.TIMESTAMPTZ) {
             return column.quoted() + " < " + cutoff;
         }
-        String zone = Sql.literal(target.timestampZone().getId());
+        String zone = SqlZone.of(target.timestampZone());
         return "(" + column.quoted() + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
                 + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
     }

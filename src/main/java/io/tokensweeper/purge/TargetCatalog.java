@@ -45,7 +45,7 @@ public final class TargetCatalog {
         Column marker = column(columns, config.markerColumn(), path + "." + config.markerColumnKey(), display,
                 "boolean, timestamptz or timestamp");
         if (expiresAt.type() == ColumnType.TIMESTAMP || marker.type() == ColumnType.TIMESTAMP) {
-            checkZoneKnown(connection, config, path);
+            checkZoneAgrees(connection, config, path);
         }
         checkDeletePrivilege(connection, tableOid, path, display);
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
@@ -137,14 +137,9 @@ public final class TargetCatalog {
         return String.join(", ", parts);
     }
 
-    private static void checkZoneKnown(Connection connection, TargetFactory config, String path) {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT now() AT TIME ZONE ?")) {
-            statement.setString(1, config.getTimestampZone().getId());
-            statement.executeQuery().close();
-        } catch (SQLException e) {
-            throw new TargetConfigurationException(path + ".timestampZone: PostgreSQL does not know the zone "
-                    + config.getTimestampZone().getId() + ": " + e.getMessage(), e);
-        }
+    /** Naive timestamps are read in the zone by PostgreSQL: it must read the zone exactly as Java does. */
+    private static void checkZoneAgrees(Connection connection, TargetFactory config, String path) {
+        ZoneAgreement.check(connection, config.getTimestampZone(), path + ".timestampZone");
     }
 
     private static void checkDeletePrivilege(Connection connection, long tableOid, String path, String display)

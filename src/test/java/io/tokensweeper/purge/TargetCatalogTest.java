@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
+import java.time.ZoneId;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,7 @@ class TargetCatalogTest {
                   SELECT gen_random_uuid(), 'h' || i, now() - interval '1 day', true FROM generate_series(1, 10) i;
                 CREATE TABLE public.text_expiry (id serial, expires_at text, revoked boolean);
                 CREATE TABLE public.int_flag (id serial, expires_at timestamptz, revoked integer);
+                CREATE TABLE public.naive_expiry (id serial, expires_at timestamp, revoked boolean);
                 CREATE VIEW public.token_view AS SELECT * FROM public.refresh_tokens;
                 CREATE TABLE public.partitioned (id int, expires_at timestamptz, revoked boolean)
                   PARTITION BY RANGE (id);
@@ -55,6 +57,10 @@ class TargetCatalogTest {
                                 + " boolean, expected timestamptz or timestamp"),
                 Arguments.of("integer flag", set(t -> t.setTable("int_flag")),
                         "cleanup.refreshTokens.revokedColumn: column \"revoked\" of public.int_flag has type int4"),
+                Arguments.of("a zone PostgreSQL reads as a fixed abbreviation", set(t -> {
+                    t.setTable("naive_expiry");
+                    t.setTimestampZone(ZoneId.of("CET"));
+                }), "cleanup.refreshTokens.timestampZone: PostgreSQL and Java read the zone \"CET\" differently: at "),
                 Arguments.of("a view", set(t -> t.setTable("token_view")),
                         "cleanup.refreshTokens.table: public.token_view is not an ordinary table"),
                 Arguments.of("partitioned", set(t -> t.setTable("partitioned")),
