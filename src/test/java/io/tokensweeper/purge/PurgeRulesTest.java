@@ -135,6 +135,30 @@ class PurgeRulesTest {
     }
 
     @Test
+    void tablesWithoutAFlagColumnPurgeOnlyExpiredRows() {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                CREATE TABLE public.rt_no_flag (id serial PRIMARY KEY, case_name text, doomed boolean,
+                  expires_at timestamptz NULL, revoked boolean NULL);
+                INSERT INTO public.rt_no_flag (case_name, doomed, expires_at, revoked) VALUES
+                  ('live',                         false, now() + interval '1 hour', false),
+                  ('live, a column named revoked', false, now() + interval '1 hour', true),
+                  ('never expires',                false, NULL,                      true),
+                  ('expired',                      true,  now() - interval '1 hour', false);
+                CREATE TABLE public.pr_no_flag (id serial PRIMARY KEY, case_name text, doomed boolean,
+                  expires_at timestamp without time zone NOT NULL);
+                INSERT INTO public.pr_no_flag (case_name, doomed, expires_at) VALUES
+                  ('live',    false, (now() AT TIME ZONE 'UTC') + interval '1 hour'),
+                  ('expired', true,  (now() AT TIME ZONE 'UTC') - interval '1 hour');
+                """);
+
+        purgeAndExpectVerdicts(db, "public.rt_no_flag",
+                PurgeFixture.refreshTokensOnly("public", "rt_no_flag", "expires_at", "none"));
+        purgeAndExpectVerdicts(db, "public.pr_no_flag",
+                PurgeFixture.passwordResetsOnly("public", "pr_no_flag", "expires_at", "none"));
+    }
+
+    @Test
     void retentionKeepsRowsForAWhileAfterTheyExpireOrAreUsed() {
         TestDatabase db = POSTGRES.database();
         db.execute("""
