@@ -4,8 +4,8 @@ import java.util.Optional;
 
 /**
  * The SQL condition that is true only for rows we may delete: marked (revoked/used) or expired, by the
- * database's clock; only expired when the target has no marker column ({@code none}). NULL never qualifies (a NULL expiry never expires, a NULL flag is not set), so any
- * doubt keeps the row.
+ * database's clock; only expired when the target has no marker column ({@code none}). NULL never
+ * qualifies (a NULL expiry never expires, a NULL flag is not set), so any doubt keeps the row.
  */
 final class DoomedRowPredicate {
     private DoomedRowPredicate() {
