@@ -65,6 +65,10 @@ class BadInputTest {
                 Arguments.of("missing column", "cleanup:\n  passwordResets:\n    expiresAtColumn: expiresAt\n",
                         "cleanup.passwordResets.expiresAtColumn: column \"expiresAt\" does not exist in"
                                 + " public.password_resets; its columns are: id (uuid), user_id (uuid)"),
+                Arguments.of("flag column that is the expiry column",
+                        "cleanup:\n  passwordResets:\n    usedColumn: expires_at\n",
+                        "cleanup.passwordResets.usedColumn: column \"expires_at\" of public.password_resets is the"
+                                + " expiry column"),
                 Arguments.of("wrong column type", "cleanup:\n  refreshTokens:\n    table: text_expiry\n",
                         "cleanup.refreshTokens.expiresAtColumn: column \"expires_at\" of public.text_expiry has type text"),
                 Arguments.of("SQL-injection-shaped table",

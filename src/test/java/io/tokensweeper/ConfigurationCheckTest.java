@@ -33,6 +33,9 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  batch:\n    size: -5\n", "cleanup.batch.size"),
                 Arguments.of("cleanup:\n  batch:\n    lockTimeout: 0ms\n", "cleanup.batch.lockTimeout"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    retention: -1 day\n", "cleanup.refreshTokens.retention"),
+                Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 3 1-5-9 * *\"\n",
+                        "cleanup.refreshTokens.cron is not a valid cron expression '0 3 1-5-9 * *':"
+                                + " day-of-month '1-5-9' is not a valid range"),
                 Arguments.of("cleanup:\n  passwordResets:\n    timestampZone: Nowhere/Land\n",
                         "cleanup.passwordResets.timestampZone"),
                 Arguments.of("environment: tset\n", "environment"));

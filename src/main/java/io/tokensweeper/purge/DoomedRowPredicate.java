@@ -1,9 +1,11 @@
 package io.tokensweeper.purge;
 
+import java.util.Optional;
+
 /**
  * The SQL condition that is true only for rows we may delete: marked (revoked/used) or expired, by the
- * database's clock. NULL never qualifies (a NULL expiry never expires, a NULL flag is not set), so any
- * doubt keeps the row.
+ * database's clock; only expired when the target has no marker column ({@code none}). NULL never
+ * qualifies (a NULL expiry never expires, a NULL flag is not set), so any doubt keeps the row.
  */
 final class DoomedRowPredicate {
     private DoomedRowPredicate() {
@@ -11,19 +13,19 @@ final class DoomedRowPredicate {
 
     static String sql(PurgeTarget target) {
         String expired = beforeCutoff(target.expiresAt(), target);
-        String marked = marked(target);
-        return marked == null ? expired : "(" + marked + " OR " + expired + ")";
+        return target.marker().flatMap(marker -> marked(marker, target))
+                .map(marked -> "(" + marked + " OR " + expired + ")")
+                .orElse(expired);
     }
 
-    private static String marked(PurgeTarget target) {
-        Column marker = target.marker();
+    private static Optional<String> marked(Column marker, PurgeTarget target) {
         boolean retained = !target.retention().isZero();
         if (marker.type() == ColumnType.BOOLEAN) {
             // A boolean cannot say when a row was revoked; with a retention period such rows are kept
             // until they expire plus that period (reuse detection needs them until then anyway).
-            return retained ? null : marker.quoted() + " IS TRUE";
+            return retained ? Optional.empty() : Optional.of(marker.quoted() + " IS TRUE");
         }
-        return retained ? beforeCutoff(marker, target) : marker.quoted() + " IS NOT NULL";
+        return Optional.of(retained ? beforeCutoff(marker, target) : marker.quoted() + " IS NOT NULL");
     }
 
     /**
@@ -36,7 +38,7 @@ final class DoomedRowPredicate {
         if (column.type() == ColumnType.TIMESTAMPTZ) {
             return column.quoted() + " < " + cutoff;
         }
-        String zone = Sql.literal(target.timestampZone().getId());
+        String zone = SqlZone.of(target.timestampZone());
         return "(" + column.quoted() + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
                 + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
     }

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks configured targets against the live catalog: the table is an ordinary table, the columns exist
@@ -17,6 +19,8 @@ import javax.sql.DataSource;
  * a name like {@code refresh_tokens; drop table x} is simply a table that does not exist.
  */
 public final class TargetCatalog {
+    private static final Logger LOG = LoggerFactory.getLogger(TargetCatalog.class);
+
     private final DataSource dataSource;
 
     public TargetCatalog(DataSource dataSource) {
@@ -42,10 +46,10 @@ public final class TargetCatalog {
         if (!expiresAt.type().isTimestamp()) {
             throw wrongType(path + ".expiresAtColumn", display, expiresAt, "timestamptz or timestamp");
         }
-        Column marker = column(columns, config.markerColumn(), path + "." + config.markerColumnKey(), display,
-                "boolean, timestamptz or timestamp");
-        if (expiresAt.type() == ColumnType.TIMESTAMP || marker.type() == ColumnType.TIMESTAMP) {
-            checkZoneKnown(connection, config, path);
+        Optional<Column> marker = marker(connection, config, tableOid, columns, expiresAt, display);
+        if (expiresAt.type() == ColumnType.TIMESTAMP
+                || marker.filter(column -> column.type() == ColumnType.TIMESTAMP).isPresent()) {
+            checkZoneAgrees(connection, config, path);
         }
         checkDeletePrivilege(connection, tableOid, path, display);
         RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
@@ -128,6 +132,22 @@ public final class TargetCatalog {
         return new Column(name, type.get());
     }
 
+    /** The revoked/used column, unless configured as none; refused when it could count a live row as set. */
+    private static Optional<Column> marker(Connection connection, TargetFactory config, long tableOid,
+                                           Map<String, String> columns, Column expiresAt, String display)
+            throws SQLException {
+        String key = config.configPath() + "." + config.markerColumnKey();
+        String meaning = config.markerColumnKey().replace("Column", "");
+        if (TargetFactory.NO_FLAG_COLUMN.equals(config.markerColumn())) {
+            LOG.info("{}: {}, so rows of {} are deleted only when they expire, never for being {}", key,
+                    TargetFactory.NO_FLAG_COLUMN, display, meaning);
+            return Optional.empty();
+        }
+        Column marker = column(columns, config.markerColumn(), key, display, "boolean, timestamptz or timestamp");
+        FlagColumnCheck.check(connection, tableOid, marker, expiresAt, key, display, meaning);
+        return Optional.of(marker);
+    }
+
     private static TargetConfigurationException wrongType(String key, String display, Column column,
                                                           String expected) {
         return new TargetConfigurationException(key + ": column \"" + column.name() + "\" of " + display
@@ -140,14 +160,9 @@ public final class TargetCatalog {
         return String.join(", ", parts);
     }
 
-    private static void checkZoneKnown(Connection connection, TargetFactory config, String path) {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT now() AT TIME ZONE ?")) {
-            statement.setString(1, config.getTimestampZone().getId());
-            statement.executeQuery().close();
-        } catch (SQLException e) {
-            throw new TargetConfigurationException(path + ".timestampZone: PostgreSQL does not know the zone "
-                    + config.getTimestampZone().getId() + ": " + e.getMessage(), e);
-        }
+    /** Naive timestamps are read in the zone by PostgreSQL: it must read the zone exactly as Java does. */
+    private static void checkZoneAgrees(Connection connection, TargetFactory config, String path) {
+        ZoneAgreement.check(connection, config.getTimestampZone(), path + ".timestampZone");
     }
 
     private static void checkDeletePrivilege(Connection connection, long tableOid, String path, String display)

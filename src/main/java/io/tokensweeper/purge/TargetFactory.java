@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  * checked against the live catalog at start ({@link TargetCatalog}) before any SQL uses it.
  */
 public abstract class TargetFactory {
+    /** The revokedColumn/usedColumn of a table that has no such column: then only the expiry counts. */
+    public static final String NO_FLAG_COLUMN = "none";
+
     private boolean enabled = true;
 
     @NotEmpty

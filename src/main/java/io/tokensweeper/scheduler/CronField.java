@@ -19,11 +19,8 @@ record CronField(String name, int min, int max, Map<String, Integer> names) {
             if (part.contains("/")) {
                 parts.add(compact(values(part)));
             } else if (part.contains("-")) {
-                String[] bounds = part.split("-", -1);
-                int from = value(bounds[0], part);
-                int to = value(bounds[1], part);
-                checkRange(from, to, part);
-                parts.add(from + "-" + to);
+                int[] bounds = range(part, part);
+                parts.add(bounds[0] + "-" + bounds[1]);
             } else {
                 parts.add(Integer.toString(value(part, part)));
             }
@@ -51,13 +48,9 @@ record CronField(String name, int min, int max, Map<String, Integer> names) {
                 from = min;
                 to = max;
             } else if (range.contains("-")) {
-                String[] bounds = range.split("-", -1);
-                if (bounds.length != 2) {
-                    throw new InvalidCronException(name + " '" + part + "' is not a valid range");
-                }
-                from = value(bounds[0], part);
-                to = value(bounds[1], part);
-                checkRange(from, to, part);
+                int[] bounds = range(range, part);
+                from = bounds[0];
+                to = bounds[1];
             } else {
                 from = value(range, part);
                 to = slash >= 0 ? max : from;
@@ -67,6 +60,20 @@ record CronField(String name, int min, int max, Map<String, Integer> names) {
             }
         }
         return values;
+    }
+
+    /** {@code from-to} as {from, to}; anything but exactly two bounds in order is refused, never truncated. */
+    private int[] range(String range, String part) {
+        String[] bounds = range.split("-", -1);
+        if (bounds.length != 2) {
+            throw new InvalidCronException(name + " '" + part + "' is not a valid range");
+        }
+        int from = value(bounds[0], part);
+        int to = value(bounds[1], part);
+        if (from > to) {
+            throw new InvalidCronException(name + " range '" + part + "' runs backwards");
+        }
+        return new int[] {from, to};
     }
 
     private int value(String token, String part) {
@@ -84,12 +91,6 @@ record CronField(String name, int min, int max, Map<String, Integer> names) {
                     + (names.isEmpty() ? "" : " (names allowed: " + String.join(", ", new TreeSet<>(names.keySet())) + ")"));
         }
         return Integer.parseInt(token);
-    }
-
-    private void checkRange(int from, int to, String part) {
-        if (from > to) {
-            throw new InvalidCronException(name + " range '" + part + "' runs backwards");
-        }
     }
 
     /** 1,2,3,5 becomes 1-3,5. */

@@ -9,9 +9,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.ZoneId;
+import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Exactly the right rows go. Each table holds every case with the verdict we expect in a column of its
@@ -91,6 +94,29 @@ class PurgeRulesTest {
         purgeAndExpectVerdicts(db, "public.rt_naive", config);
     }
 
+    /** Java reads all four as UTC-5; PostgreSQL reads the text form of the first three POSIX-style, as UTC+5. */
+    @ParameterizedTest
+    @ValueSource(strings = {"-05:00", "UTC-05:00", "GMT-5", "Etc/GMT+5"})
+    void fixedOffsetZonesMeanWhatJavaMeans(String zone) {
+        TestDatabase db = POSTGRES.database();
+        String table = "public.rt_fixed_" + zone.replaceAll("[^A-Za-z0-9]", "_").toLowerCase(Locale.ROOT);
+        db.execute("CREATE TABLE " + table + """
+                 (id serial PRIMARY KEY, case_name text, doomed boolean,
+                  expires_at timestamp without time zone NULL, revoked boolean NOT NULL DEFAULT false);
+                INSERT INTO %s (case_name, doomed, expires_at) VALUES
+                  ('UTC-5 time, in an hour',   false, (now() AT TIME ZONE 'UTC') - interval '5 hours' + interval '1 hour'),
+                  ('UTC-5 time, in 5 hours',   false, (now() AT TIME ZONE 'UTC') - interval '5 hours' + interval '5 hours'),
+                  ('UTC-5 time, in 9 hours',   false, (now() AT TIME ZONE 'UTC') - interval '5 hours' + interval '9 hours'),
+                  ('UTC-5 time, a minute ago', true,  (now() AT TIME ZONE 'UTC') - interval '5 hours' - interval '1 minute'),
+                  ('UTC-5 time, 11 hours ago', true,  (now() AT TIME ZONE 'UTC') - interval '5 hours' - interval '11 hours');
+                """.formatted(table));
+        CleanupFactory config = PurgeFixture.refreshTokensOnly("public", table.substring("public.".length()),
+                "expires_at", "revoked");
+        config.getRefreshTokens().setTimestampZone(ZoneId.of(zone));
+
+        purgeAndExpectVerdicts(db, table, config);
+    }
+
     @Test
     void passwordResetsWithAUsedAtTimestamp() {
         TestDatabase db = POSTGRES.database();
@@ -106,6 +132,30 @@ class PurgeRulesTest {
 
         purgeAndExpectVerdicts(db, "public.password_resets",
                 PurgeFixture.passwordResetsOnly("public", "password_resets", "expires_at", "used_at"));
+    }
+
+    @Test
+    void tablesWithoutAFlagColumnPurgeOnlyExpiredRows() {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                CREATE TABLE public.rt_no_flag (id serial PRIMARY KEY, case_name text, doomed boolean,
+                  expires_at timestamptz NULL, revoked boolean NULL);
+                INSERT INTO public.rt_no_flag (case_name, doomed, expires_at, revoked) VALUES
+                  ('live',                         false, now() + interval '1 hour', false),
+                  ('live, a column named revoked', false, now() + interval '1 hour', true),
+                  ('never expires',                false, NULL,                      true),
+                  ('expired',                      true,  now() - interval '1 hour', false);
+                CREATE TABLE public.pr_no_flag (id serial PRIMARY KEY, case_name text, doomed boolean,
+                  expires_at timestamp without time zone NOT NULL);
+                INSERT INTO public.pr_no_flag (case_name, doomed, expires_at) VALUES
+                  ('live',    false, (now() AT TIME ZONE 'UTC') + interval '1 hour'),
+                  ('expired', true,  (now() AT TIME ZONE 'UTC') - interval '1 hour');
+                """);
+
+        purgeAndExpectVerdicts(db, "public.rt_no_flag",
+                PurgeFixture.refreshTokensOnly("public", "rt_no_flag", "expires_at", "none"));
+        purgeAndExpectVerdicts(db, "public.pr_no_flag",
+                PurgeFixture.passwordResetsOnly("public", "pr_no_flag", "expires_at", "none"));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
+import java.time.ZoneId;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,13 @@ class TargetCatalogTest {
                   SELECT gen_random_uuid(), 'h' || i, now() - interval '1 day', true FROM generate_series(1, 10) i;
                 CREATE TABLE public.text_expiry (id serial, expires_at text, revoked boolean);
                 CREATE TABLE public.int_flag (id serial, expires_at timestamptz, revoked integer);
+                CREATE TABLE public.naive_expiry (id serial, expires_at timestamp, revoked boolean);
+                CREATE TABLE public.flags (id serial, expires_at timestamptz,
+                  revoked_at_not_null timestamptz NOT NULL,
+                  revoked_at_default timestamptz DEFAULT now(),
+                  revoked_at_generated timestamptz GENERATED ALWAYS AS (expires_at) STORED,
+                  revoked_default_true boolean NOT NULL DEFAULT true,
+                  revoked_default_expression boolean DEFAULT (1 = 1));
                 CREATE VIEW public.token_view AS SELECT * FROM public.refresh_tokens;
                 CREATE TABLE public.partitioned (id int, expires_at timestamptz, revoked boolean)
                   PARTITION BY RANGE (id);
@@ -55,6 +63,31 @@ class TargetCatalogTest {
                                 + " boolean, expected timestamptz or timestamp"),
                 Arguments.of("integer flag", set(t -> t.setTable("int_flag")),
                         "cleanup.refreshTokens.revokedColumn: column \"revoked\" of public.int_flag has type int4"),
+                Arguments.of("a zone PostgreSQL reads as a fixed abbreviation", set(t -> {
+                    t.setTable("naive_expiry");
+                    t.setTimestampZone(ZoneId.of("CET"));
+                }), "cleanup.refreshTokens.timestampZone: PostgreSQL and Java read the zone \"CET\" differently: at "),
+                Arguments.of("flag is the expiry column", set(t -> revoked(t, "expires_at")),
+                        "cleanup.refreshTokens.revokedColumn: column \"expires_at\" of public.refresh_tokens is the"
+                                + " expiry column (expiresAtColumn): every row with an expiry would count as revoked"
+                                + " and be deleted. Name the column that is set only when a row is revoked, or set"
+                                + " revokedColumn: none if the table has none"),
+                Arguments.of("NOT NULL timestamp flag", set(t -> flagOf(t, "revoked_at_not_null")),
+                        "cleanup.refreshTokens.revokedColumn: column \"revoked_at_not_null\" of public.flags is NOT NULL"),
+                Arguments.of("NOT NULL timestamp flag with a default", set(t -> revoked(t, "created_at")),
+                        "cleanup.refreshTokens.revokedColumn: column \"created_at\" of public.refresh_tokens is NOT NULL"),
+                Arguments.of("timestamp flag with a default", set(t -> flagOf(t, "revoked_at_default")),
+                        "cleanup.refreshTokens.revokedColumn: column \"revoked_at_default\" of public.flags has DEFAULT"
+                                + " now(): a timestamp flag counts as set when it is not null"),
+                Arguments.of("generated timestamp flag", set(t -> flagOf(t, "revoked_at_generated")),
+                        "cleanup.refreshTokens.revokedColumn: column \"revoked_at_generated\" of public.flags is"
+                                + " generated as expires_at"),
+                Arguments.of("boolean flag defaulting to true", set(t -> flagOf(t, "revoked_default_true")),
+                        "cleanup.refreshTokens.revokedColumn: column \"revoked_default_true\" of public.flags has"
+                                + " DEFAULT true: every new row could count as revoked"),
+                Arguments.of("boolean flag with a default expression", set(t -> flagOf(t, "revoked_default_expression")),
+                        "cleanup.refreshTokens.revokedColumn: column \"revoked_default_expression\" of public.flags"
+                                + " has DEFAULT (1 = 1)"),
                 Arguments.of("a view", set(t -> t.setTable("token_view")),
                         "cleanup.refreshTokens.table: public.token_view is not an ordinary table"),
                 Arguments.of("partitioned", set(t -> t.setTable("partitioned")),
@@ -63,6 +96,15 @@ class TargetCatalogTest {
 
     private static Consumer<TargetFactory> set(Consumer<TargetFactory> change) {
         return change;
+    }
+
+    private static void revoked(TargetFactory target, String column) {
+        ((RefreshTokenTargetFactory) target).setRevokedColumn(column);
+    }
+
+    private static void flagOf(TargetFactory target, String column) {
+        target.setTable("flags");
+        revoked(target, column);
     }
 
     @ParameterizedTest(name = "{0}")

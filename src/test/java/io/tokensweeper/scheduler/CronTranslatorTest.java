@@ -57,6 +57,9 @@ class CronTranslatorTest {
             0 3 * * FUNDAY       | day-of-week 'FUNDAY' is not a number, range, list or step (names allowed: FRI, MON, SAT, SUN, THU, TUE, WED)
             0 3 1 * 1            | both day-of-month (1) and day-of-week (1) are restricted
             0 17-9 * * *         | hour range '17-9' runs backwards
+            0 3 1-5-9 * *        | day-of-month '1-5-9' is not a valid range
+            0-30-45 3 * * *      | minute '0-30-45' is not a valid range
+            0 3 * 1-3-5 *        | month '1-3-5' is not a valid range
             */0 * * * *          | minute step in '*/0' must be at least 1
             0 3 ? * *            | day-of-month '?' is not a number, range, list or step
             @reboot              | unknown macro @reboot
