@@ -7,6 +7,7 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.tokensweeper.admin.AdminMenuServlet;
 import io.tokensweeper.admin.BasicAuthFilter;
+import io.tokensweeper.admin.CrossSiteRequestFilter;
 import io.tokensweeper.admin.DashboardServlet;
 import io.tokensweeper.admin.PauseCleanupServlet;
 import io.tokensweeper.admin.PrometheusMetrics;
@@ -84,6 +85,8 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
                     config.getScheduler().getHealthSlack().toJavaDuration(), clock));
         }
 
+        environment.admin().addFilter("cross-site-refusal", new CrossSiteRequestFilter())
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
         if (config.getAdmin().isEnabled()) {
             environment.admin().addFilter("basic-auth", new BasicAuthFilter(config.getAdmin().getUsername(),
                     config.getAdmin().getPassword())).addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
