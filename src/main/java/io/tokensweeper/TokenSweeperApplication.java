@@ -18,6 +18,8 @@ import io.tokensweeper.api.RunsResource;
 import io.tokensweeper.bench.BenchCommand;
 import io.tokensweeper.cli.CleanupCommand;
 import io.tokensweeper.cli.MigrateCommand;
+import io.tokensweeper.config.SecretSafeConfigurationFactory;
+import io.tokensweeper.config.TimeZoneModule;
 import io.tokensweeper.db.Database;
 import io.tokensweeper.db.DatabaseHealthCheck;
 import io.tokensweeper.purge.JobName;
@@ -52,6 +54,8 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
 
     @Override
     public void initialize(Bootstrap<TokenSweeperConfiguration> bootstrap) {
+        bootstrap.setConfigurationFactoryFactory(SecretSafeConfigurationFactory.factory());
+        bootstrap.getObjectMapper().registerModule(new TimeZoneModule());
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
                 bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
         bootstrap.addCommand(new MigrateCommand());
