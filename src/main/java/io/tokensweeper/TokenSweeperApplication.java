@@ -3,6 +3,7 @@ package io.tokensweeper;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
+import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.tokensweeper.admin.AdminMenuServlet;
@@ -18,6 +19,7 @@ import io.tokensweeper.api.RunsResource;
 import io.tokensweeper.bench.BenchCommand;
 import io.tokensweeper.cli.CleanupCommand;
 import io.tokensweeper.cli.MigrateCommand;
+import io.tokensweeper.cli.NodeServerCommand;
 import io.tokensweeper.config.SecretSafeConfigurationFactory;
 import io.tokensweeper.config.TimeZoneModule;
 import io.tokensweeper.db.Database;
@@ -53,6 +55,12 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
     }
 
     @Override
+    protected void addDefaultCommands(Bootstrap<TokenSweeperConfiguration> bootstrap) {
+        bootstrap.addCommand(new NodeServerCommand(this));
+        bootstrap.addCommand(new CheckCommand<>(this));
+    }
+
+    @Override
     public void initialize(Bootstrap<TokenSweeperConfiguration> bootstrap) {
         bootstrap.setConfigurationFactoryFactory(SecretSafeConfigurationFactory.factory());
         bootstrap.getObjectMapper().registerModule(new TimeZoneModule());
@@ -68,6 +76,9 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         Clock clock = Clock.systemUTC();
         String nodeId = NodeIds.resolve(config.getNodeId());
         database = config.getDatabase().build(environment.metrics(), nodeId);
+        // Started before anything else (and before any port opens): without a database there is no node,
+        // and NodeServerCommand turns that into one line and an exit.
+        database.start();
         PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
                 database.schema(), environment.metrics(), nodeId, clock);
         cluster = new ClusterScheduler(config.getScheduler(), JobSchedule.from(config.getCleanup()),

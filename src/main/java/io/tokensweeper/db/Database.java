@@ -55,7 +55,7 @@ public final class Database implements Managed, AutoCloseable {
             }
         } catch (RuntimeException e) {
             close();
-            throw e;
+            throw DatabaseStartException.ifUnavailable(e, jdbcUrl, settings.getUser()).orElseThrow(() -> e);
         }
     }
 
