@@ -46,6 +46,10 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
     private ClusterScheduler cluster;
 
     public static void main(String[] args) throws Exception {
+        if (Version.isAsked(args)) {
+            System.out.println(Version.line());
+            return;
+        }
         new TokenSweeperApplication().run(args);
     }
 

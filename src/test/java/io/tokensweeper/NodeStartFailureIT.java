@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code java -jar token-sweeper.jar} as a supervisor sees it when it cannot start. */
+/** {@code java -jar token-sweeper.jar} as a supervisor sees it when it cannot start, and its version. */
 class NodeStartFailureIT {
     private static final String SECRET = "pw-SECRET-0815";
 
@@ -40,6 +40,17 @@ class NodeStartFailureIT {
                     .doesNotContain("Caused by");
             assertThat(lines).as(output).hasSizeLessThan(8);
         }
+    }
+
+    @Test
+    void printsItsVersion() throws Exception {
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", System.getProperty("sweeper.jar", "target/token-sweeper.jar"), "--version")
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes()).strip();
+
+        assertThat(process.waitFor()).isZero();
+        assertThat(output).matches("token-sweeper \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
     }
 
     private static int closedPort() throws IOException {
