@@ -4,9 +4,9 @@ import java.sql.SQLException;
 import java.util.Optional;
 
 /**
- * The node cannot get its database: the server is unreachable or refuses us. The message is one line an
- * operator can act on, without secrets; commands print it instead of a stack trace, since no frame in it
- * would help.
+ * The node cannot get its database: the server is unreachable or refuses us, or the embedded mode is asked
+ * of a build without it. The message is one line an operator can act on, without secrets; commands print
+ * it instead of a stack trace, since no frame in it would help.
  */
 public final class DatabaseStartException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -15,6 +15,12 @@ public final class DatabaseStartException extends RuntimeException {
 
     private DatabaseStartException(String message, Throwable cause) {
         super(message, cause);
+    }
+
+    static DatabaseStartException embeddedNotInThisBuild() {
+        return new DatabaseStartException("DATABASE_URL is not set, and this build has no embedded PostgreSQL (it was"
+                + " built with -Pproduction): set DATABASE_URL to your auth service's PostgreSQL,"
+                + " jdbc:postgresql://host:port/database", null);
     }
 
     /** The failure as one line if it is the database being unavailable to us; anything else is not ours to explain. */
