@@ -26,7 +26,8 @@ class NodeStartFailureIT {
         String url = "jdbc:postgresql://127.0.0.1:" + closedPort() + "/auth";
         TestDatabase down = new TestDatabase(url + "?password=" + SECRET, "token_sweeper", SECRET);
 
-        try (NodeProcess node = NodeProcess.start("down", down, Map.of("database.connectionTimeout", "1s"), logs)) {
+        NodeProcess node = NodeProcess.start("down", down, Map.of("database.connectionTimeout", "1s"), logs);
+        try {
             int exit = node.awaitExit(Duration.ofSeconds(60));
             List<String> lines = Files.readAllLines(node.log);
             String output = String.join("\n", lines);
@@ -39,6 +40,8 @@ class NodeStartFailureIT {
             assertThat(output).doesNotContain(SECRET).doesNotContain("\tat ").doesNotContain("! at ")
                     .doesNotContain("Caused by");
             assertThat(lines).as(output).hasSizeLessThan(8);
+        } finally {
+            node.close();
         }
     }
 
