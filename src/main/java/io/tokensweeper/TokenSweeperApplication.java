@@ -3,10 +3,12 @@ package io.tokensweeper;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
+import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import io.tokensweeper.admin.AdminMenuServlet;
 import io.tokensweeper.admin.BasicAuthFilter;
+import io.tokensweeper.admin.CrossSiteRequestFilter;
 import io.tokensweeper.admin.DashboardServlet;
 import io.tokensweeper.admin.PauseCleanupServlet;
 import io.tokensweeper.admin.PrometheusMetrics;
@@ -18,6 +20,9 @@ import io.tokensweeper.bench.BenchCommand;
 import io.tokensweeper.cli.CleanupCommand;
 import io.tokensweeper.cli.ExitCode;
 import io.tokensweeper.cli.MigrateCommand;
+import io.tokensweeper.cli.NodeServerCommand;
+import io.tokensweeper.config.SecretSafeConfigurationFactory;
+import io.tokensweeper.config.TimeZoneModule;
 import io.tokensweeper.db.Database;
 import io.tokensweeper.db.DatabaseHealthCheck;
 import io.tokensweeper.purge.JobName;
@@ -42,6 +47,10 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
     private ClusterScheduler cluster;
 
     public static void main(String[] args) throws Exception {
+        if (Version.isAsked(args)) {
+            System.out.println(Version.line());
+            return;
+        }
         new TokenSweeperApplication().run(args);
     }
 
@@ -51,7 +60,15 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
     }
 
     @Override
+    protected void addDefaultCommands(Bootstrap<TokenSweeperConfiguration> bootstrap) {
+        bootstrap.addCommand(new NodeServerCommand(this));
+        bootstrap.addCommand(new CheckCommand<>(this));
+    }
+
+    @Override
     public void initialize(Bootstrap<TokenSweeperConfiguration> bootstrap) {
+        bootstrap.setConfigurationFactoryFactory(SecretSafeConfigurationFactory.factory());
+        bootstrap.getObjectMapper().registerModule(new TimeZoneModule());
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
                 bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
         bootstrap.addCommand(new MigrateCommand());
@@ -64,6 +81,9 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         Clock clock = Clock.systemUTC();
         String nodeId = NodeIds.resolve(config.getNodeId());
         database = config.getDatabase().build(environment.metrics(), nodeId);
+        // Started before anything else (and before any port opens): without a database there is no node,
+        // and NodeServerCommand turns that into one line and an exit.
+        database.start();
         PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
                 database.schema(), environment.metrics(), nodeId, clock);
         cluster = new ClusterScheduler(config.getScheduler(), JobSchedule.from(config.getCleanup()),
@@ -85,6 +105,8 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
                     config.getScheduler().getHealthSlack().toJavaDuration(), clock));
         }
 
+        environment.admin().addFilter("cross-site-refusal", new CrossSiteRequestFilter())
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
         if (config.getAdmin().isEnabled()) {
             environment.admin().addFilter("basic-auth", new BasicAuthFilter(config.getAdmin().getUsername(),
                     config.getAdmin().getPassword())).addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");

@@ -8,9 +8,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,8 @@ public final class RunCleanupServlet extends HttpServlet {
     private static final Set<String> PARAMETERS = Set.of("job", "dryRun", "wait", "evenIfPaused");
     private static final int DEFAULT_WAIT_SECONDS = 30;
     private static final int MAX_WAIT_SECONDS = 600;
+    private static final String JOB_CHOICES = Arrays.stream(JobName.values()).map(JobName::id)
+            .collect(Collectors.joining("|")) + "|all";
 
     private final transient OnDemandRuns onDemandRuns;
 
@@ -63,8 +67,8 @@ public final class RunCleanupServlet extends HttpServlet {
         response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
         response.setHeader("Allow", "POST");
         response.setContentType("text/plain;charset=utf-8");
-        response.getWriter().println("use POST /tasks/run-cleanup?job=" + JobName.validIds() + "|all&dryRun=true|false"
-                + "&wait=SECONDS");
+        response.getWriter().println("use POST /tasks/run-cleanup?job=" + JOB_CHOICES + "&dryRun=true|false"
+                + "&wait=SECONDS&evenIfPaused=true|false");
     }
 
     /** 500 if a run failed or was interrupted, 409 if a job was already running or paused (or explicitly asked for and

@@ -8,7 +8,6 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.tokensweeper.TokenSweeperConfiguration;
 import io.tokensweeper.db.DatabaseFactory;
 import io.tokensweeper.db.Migrations;
-import io.tokensweeper.db.RunningUser;
 import io.tokensweeper.purge.BatchSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
@@ -68,10 +67,6 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
             String serverUrl;
             Properties credentials = new Properties();
             if (database.isEmbedded()) {
-                if (RunningUser.isRoot()) {
-                    throw new IllegalStateException("the benchmark's embedded PostgreSQL cannot run as root: run as an"
-                            + " ordinary user or set DATABASE_URL");
-                }
                 embedded = EmbeddedPostgres.builder()
                         .setDataDirectory(Files.createTempDirectory("token-sweeper-bench-"))
                         .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")

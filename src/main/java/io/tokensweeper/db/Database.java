@@ -40,6 +40,9 @@ public final class Database implements Managed, AutoCloseable {
         started = true;
         String jdbcUrl = settings.getUrl();
         if (settings.isEmbedded()) {
+            if (!EmbeddedBinaries.inThisBuild()) {
+                throw DatabaseStartException.embeddedNotInThisBuild();
+            }
             LOG.warn("DATABASE_URL is not set: using the EMBEDDED PostgreSQL with data in {}, seeded with demo"
                     + " auth tables. This mode is for trying token-sweeper, NOT for production: set DATABASE_URL"
                     + " to your auth service's PostgreSQL.", settings.getEmbedded().getDataDirectory());
@@ -55,7 +58,7 @@ public final class Database implements Managed, AutoCloseable {
             }
         } catch (RuntimeException e) {
             close();
-            throw e;
+            throw DatabaseStartException.ifUnavailable(e, jdbcUrl, settings.getUser()).orElseThrow(() -> e);
         }
     }
 

@@ -24,7 +24,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         if (postgres != null) {
             return;
         }
-        refuseRoot();
         try {
             Files.createDirectories(dataDirectory);
             postgres = EmbeddedPostgres.builder()
@@ -60,13 +59,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             LOG.warn("The embedded PostgreSQL did not stop cleanly; its data in {} is kept", dataDirectory, e);
         } finally {
             postgres = null;
-        }
-    }
-
-    private static void refuseRoot() {
-        if (RunningUser.isRoot()) {
-            throw new IllegalStateException("The embedded PostgreSQL cannot run as root (PostgreSQL refuses to):"
-                    + " run token-sweeper as an unprivileged user, or set DATABASE_URL to a PostgreSQL server");
         }
     }
 }

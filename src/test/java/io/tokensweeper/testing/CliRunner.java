@@ -2,11 +2,11 @@ package io.tokensweeper.testing;
 
 import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.cli.Cli;
-import io.dropwizard.core.cli.ServerCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.util.JarLocation;
 import io.tokensweeper.TokenSweeperApplication;
 import io.tokensweeper.TokenSweeperConfiguration;
+import io.tokensweeper.cli.NodeServerCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,7 +35,7 @@ public final class CliRunner {
         try (PrintStream stdErr = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             TokenSweeperApplication application = new TokenSweeperApplication();
             Bootstrap<TokenSweeperConfiguration> bootstrap = new Bootstrap<>(application);
-            bootstrap.addCommand(new ServerCommand<>(application));
+            bootstrap.addCommand(new NodeServerCommand(application));
             bootstrap.addCommand(new CheckCommand<>(application));
             application.initialize(bootstrap);
             Cli cli = new Cli(new JarLocation(CliRunner.class), bootstrap, capturedOut, stdErr);
