@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.tokensweeper.testing.AppNodes;
 import io.tokensweeper.testing.PostgresExtension;
@@ -29,8 +28,7 @@ class SideEffectsViewTest {
 
     @RegisterExtension
     @Order(2)
-    static final DropwizardAppExtension<TokenSweeperConfiguration> NODE = AppNodes.node(POSTGRES, "effects",
-            ConfigOverride.config("environment", "test"));
+    static final DropwizardAppExtension<TokenSweeperConfiguration> NODE = AppNodes.testEnvironmentNode(POSTGRES, "effects");
 
     private static String get(String url) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),

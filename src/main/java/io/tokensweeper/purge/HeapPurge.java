@@ -60,6 +60,7 @@ final class HeapPurge {
                 stopSignal);
         Instant deadline = started.plus(batch.maxRunTime());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
+        boolean progressed = false;
         while (true) {
             if (lap.atLegEnd()) {
                 if (lap.needsEndRecheck()) {
@@ -76,10 +77,12 @@ final class HeapPurge {
             if (stopSignal.isStopRequested()) {
                 return Outcome.STOPPED;
             }
-            if (clock.instant().isAfter(deadline)) {
+            // At least one piece per run, however short maxRunTime is: every run moves the position on.
+            if (progressed && clock.instant().isAfter(deadline)) {
                 return Outcome.OUT_OF_TIME;
             }
             deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks()));
+            progressed = true;
             if (!clock.instant().isBefore(nextProgressLog)) {
                 LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, {}% of the table"
                                 + " walked", target.job(), progress.runId(), progress.rows(), progress.batches(),

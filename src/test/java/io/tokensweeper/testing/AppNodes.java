@@ -14,11 +14,27 @@ public final class AppNodes {
 
     public static DropwizardAppExtension<TokenSweeperConfiguration> node(PostgresExtension postgres, String id,
                                                                          ConfigOverride... extra) {
+        return node(postgres, id, "production", extra);
+    }
+
+    /** A node with SWEEPER_ENV=test: no scheduler, on-demand runs in its own process. */
+    public static DropwizardAppExtension<TokenSweeperConfiguration> testEnvironmentNode(PostgresExtension postgres,
+                                                                                        String id,
+                                                                                        ConfigOverride... extra) {
+        return node(postgres, id, "test", extra);
+    }
+
+    /**
+     * Never give a key twice: each override restores, when the node stops, the system property it found, so the
+     * second would leave the first's value behind as a dw.* property for every later test in the JVM.
+     */
+    private static DropwizardAppExtension<TokenSweeperConfiguration> node(PostgresExtension postgres, String id,
+                                                                          String environment, ConfigOverride... extra) {
         List<ConfigOverride> overrides = new ArrayList<>(List.of(
                 ConfigOverride.config("database.url", () -> postgres.database().url()),
                 ConfigOverride.config("database.user", () -> postgres.database().user()),
                 ConfigOverride.config("database.password", () -> postgres.database().password()),
-                ConfigOverride.config("environment", "production"),
+                ConfigOverride.config("environment", environment),
                 ConfigOverride.config("nodeId", id),
                 ConfigOverride.config("scheduler.checkinInterval", "1s"),
                 ConfigOverride.config("server.applicationConnectors[0].port", "0"),
