@@ -41,7 +41,7 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
         Arrays.stream(JobName.values()).map(JobName::id).forEach(choices::add);
         choices.add(ALL);
         subparser.addArgument("--job").choices(choices).setDefault(ALL)
-                .help("which purge to run (default: all enabled ones)");
+                .help("which purge to run; all means every enabled one");
         subparser.addArgument("--dry-run").dest("dryRun").action(Arguments.storeTrue())
                 .help("count what would be deleted, delete nothing");
     }

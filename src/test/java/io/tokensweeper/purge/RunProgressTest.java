@@ -115,6 +115,9 @@ class RunProgressTest {
         // Each run starts deleting after the rows the run before it deleted: none starts from the first
         // block again, and the revoked front row goes only in the last run, once it wraps around.
         for (int i = 1; i < runs.size(); i++) {
+            if (runs.get(i).rowsDeleted() == 0) {
+                continue;
+            }
             long previousMax = db.queryLong("SELECT max(max_id) FROM public.purge_statements WHERE seq < ?",
                     firstStatementOfRun.get(i));
             long firstOfRun = db.queryLong("SELECT min_id FROM public.purge_statements WHERE seq ="
