@@ -7,7 +7,7 @@ import io.tokensweeper.db.DatabaseFactory;
 import io.dropwizard.validation.ValidationMethod;
 import io.tokensweeper.admin.AdminAccessFactory;
 import io.tokensweeper.purge.CleanupFactory;
-import io.tokensweeper.scheduler.SchedulerFactory;
+import io.tokensweeper.scheduler.ClusterSchedulerFactory;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -33,7 +33,7 @@ public class TokenSweeperConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private SchedulerFactory scheduler = new SchedulerFactory();
+    private ClusterSchedulerFactory scheduler = new ClusterSchedulerFactory();
 
     @Valid
     @NotNull
@@ -84,12 +84,12 @@ public class TokenSweeperConfiguration extends Configuration {
     }
 
     @JsonProperty
-    public SchedulerFactory getScheduler() {
+    public ClusterSchedulerFactory getScheduler() {
         return scheduler;
     }
 
     @JsonProperty
-    public void setScheduler(SchedulerFactory scheduler) {
+    public void setScheduler(ClusterSchedulerFactory scheduler) {
         this.scheduler = scheduler;
     }
 

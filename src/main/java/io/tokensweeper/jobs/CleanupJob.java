@@ -4,7 +4,7 @@ import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeRequest;
 import io.tokensweeper.purge.PurgeResult;
 import io.tokensweeper.purge.PurgeService;
-import io.tokensweeper.purge.Trigger;
+import io.tokensweeper.purge.RunTrigger;
 import java.time.Instant;
 import java.util.UUID;
 import org.quartz.Job;
@@ -58,13 +58,13 @@ public abstract class CleanupJob implements Job {
                     ? Instant.ofEpochMilli(data.getLong(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_FIRETIME_IN_MILLISECONDS))
                     : null;
             // The request id stays with the run that was cut short; the recovery run is a run of its own.
-            return new PurgeRequest(Trigger.RECOVERY, originalFireTime, data.getBooleanValue(DRY_RUN));
+            return new PurgeRequest(RunTrigger.RECOVERY, originalFireTime, data.getBooleanValue(DRY_RUN));
         }
-        if (Trigger.MANUAL.id().equals(data.getString(TRIGGER_KIND))) {
+        if (RunTrigger.MANUAL.id().equals(data.getString(TRIGGER_KIND))) {
             String requestId = data.getString(REQUEST_ID);
             return PurgeRequest.manual(data.getBooleanValue(DRY_RUN),
                     requestId == null ? null : UUID.fromString(requestId));
         }
-        return new PurgeRequest(Trigger.CRON, context.getScheduledFireTime().toInstant(), false);
+        return new PurgeRequest(RunTrigger.CRON, context.getScheduledFireTime().toInstant(), false);
     }
 }

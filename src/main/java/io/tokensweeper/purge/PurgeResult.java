@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 /** What one run did; {@code runId} is null only when even the history row could not be written. */
-public record PurgeResult(Long runId, JobName job, Trigger trigger, RunStatus status, boolean dryRun,
+public record PurgeResult(Long runId, JobName job, RunTrigger trigger, RunStatus status, boolean dryRun,
                           long rowsDeleted, int batches, long rowsSkipped, List<SkipGroup> skipped, Duration duration,
                           String nodeId, String error) {
 

@@ -3,7 +3,7 @@ package io.tokensweeper.purge;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MinDuration;
-import io.tokensweeper.scheduler.ValidCron;
+import io.tokensweeper.cron.ValidCron;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.ZoneId;

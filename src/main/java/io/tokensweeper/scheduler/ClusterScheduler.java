@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class ClusterScheduler implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterScheduler.class);
 
-    private final SchedulerFactory settings;
+    private final ClusterSchedulerFactory settings;
     private final List<JobSchedule> schedules;
     private final DataSource dataSource;
     private final String schema;
@@ -38,7 +38,7 @@ public final class ClusterScheduler implements Managed {
     private final boolean enabled;
     private volatile Scheduler scheduler;
 
-    public ClusterScheduler(SchedulerFactory settings, List<JobSchedule> schedules, DataSource dataSource,
+    public ClusterScheduler(ClusterSchedulerFactory settings, List<JobSchedule> schedules, DataSource dataSource,
                             String schema, PurgeService purgeService, String nodeId, boolean enabled) {
         this.settings = settings;
         this.schedules = List.copyOf(schedules);
@@ -102,7 +102,7 @@ public final class ClusterScheduler implements Managed {
         return nodeId;
     }
 
-    public SchedulerFactory settings() {
+    public ClusterSchedulerFactory settings() {
         return settings;
     }
 

@@ -1,11 +1,19 @@
 package io.tokensweeper.scheduler;
 
+import io.tokensweeper.cron.CronTranslator;
+import io.tokensweeper.cron.InvalidCronException;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.TargetFactory;
-import java.util.ArrayList;
-import java.util.List;
+import java.text.ParseException;
+import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.TimeZone;
+import org.quartz.CronExpression;
 import org.quartz.JobKey;
 import org.quartz.TriggerKey;
 
@@ -28,6 +36,17 @@ public record JobSchedule(JobName job, boolean enabled, String cron, String quar
         } catch (InvalidCronException e) {
             throw new InvalidCronException(target.cronVariable() + " (" + target.configPath() + ".cron) '"
                     + target.getCron() + "' is not a valid cron expression: " + e.getMessage());
+        }
+    }
+
+    /** The first fire time after {@code after} by this schedule alone (the cluster's trigger may know better). */
+    public Optional<Instant> nextFireAfter(Instant after) {
+        try {
+            CronExpression expression = new CronExpression(quartzCron);
+            expression.setTimeZone(TimeZone.getTimeZone(zone));
+            return Optional.ofNullable(expression.getNextValidTimeAfter(Date.from(after))).map(Date::toInstant);
+        } catch (ParseException e) {
+            throw new IllegalStateException("the Quartz form of a validated cron does not parse: " + quartzCron, e);
         }
     }
 

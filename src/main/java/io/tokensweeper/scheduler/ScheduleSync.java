@@ -33,7 +33,7 @@ final class ScheduleSync {
     ScheduleSync(Scheduler scheduler, String nodeId, String misfirePolicy) {
         this.scheduler = scheduler;
         this.nodeId = nodeId;
-        this.misfireInstruction = SchedulerFactory.MISFIRE_SKIP.equals(misfirePolicy)
+        this.misfireInstruction = ClusterSchedulerFactory.MISFIRE_SKIP.equals(misfirePolicy)
                 ? CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING
                 : CronTrigger.MISFIRE_INSTRUCTION_FIRE_ONCE_NOW;
     }

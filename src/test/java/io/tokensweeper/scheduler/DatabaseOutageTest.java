@@ -3,8 +3,9 @@ package io.tokensweeper.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.health.HealthCheck;
-import io.tokensweeper.db.DatabaseHealthCheck;
 import io.tokensweeper.db.Migrations;
+import io.tokensweeper.health.DatabaseHealthCheck;
+import io.tokensweeper.health.SchedulerHealthCheck;
 import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.JobName;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.tokensweeper.db.Migrations;
+import io.tokensweeper.health.JobHealthCheck;
+import io.tokensweeper.health.SchedulerHealthCheck;
 import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.JobName;

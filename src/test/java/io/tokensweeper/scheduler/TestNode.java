@@ -20,7 +20,7 @@ final class TestNode implements AutoCloseable {
     final OnDemandRuns onDemand;
 
     TestNode(String id, TestDatabase connection, CleanupFactory cleanup, BatchSettings batch,
-             SchedulerFactory scheduler, boolean schedulerEnabled) {
+             ClusterSchedulerFactory scheduler, boolean schedulerEnabled) {
         this.id = id;
         this.connection = connection;
         this.purgeService = new PurgeService(cleanup, batch, connection.dataSource(), "sweeper",
@@ -30,8 +30,8 @@ final class TestNode implements AutoCloseable {
         this.onDemand = new OnDemandRuns(purgeService, cluster, Clock.systemUTC());
     }
 
-    static SchedulerFactory fastCluster() {
-        SchedulerFactory scheduler = new SchedulerFactory();
+    static ClusterSchedulerFactory fastCluster() {
+        ClusterSchedulerFactory scheduler = new ClusterSchedulerFactory();
         scheduler.setCheckinInterval(Duration.seconds(1));
         scheduler.setMisfireThreshold(Duration.seconds(5));
         scheduler.setThreadCount(2);

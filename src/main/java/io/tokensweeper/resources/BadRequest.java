@@ -1,4 +1,4 @@
-package io.tokensweeper.api;
+package io.tokensweeper.resources;
 
 import io.dropwizard.jersey.errors.ErrorMessage;
 import jakarta.ws.rs.WebApplicationException;

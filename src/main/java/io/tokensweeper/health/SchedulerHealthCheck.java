@@ -1,6 +1,8 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.health;
 
 import com.codahale.metrics.health.HealthCheck;
+import io.tokensweeper.scheduler.ClusterScheduler;
+import io.tokensweeper.scheduler.ClusterState;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.cron;
 
 import java.text.ParseException;
 import java.util.Locale;

@@ -1,5 +1,6 @@
-package io.tokensweeper.api;
+package io.tokensweeper.resources;
 
+import io.tokensweeper.api.RunView;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
 import jakarta.ws.rs.GET;

@@ -1,4 +1,4 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.cron;
 
 import java.util.ArrayList;
 import java.util.List;

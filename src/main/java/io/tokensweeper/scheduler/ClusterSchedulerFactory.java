@@ -12,7 +12,7 @@ import jakarta.validation.constraints.Pattern;
 import java.util.concurrent.TimeUnit;
 
 /** The {@code scheduler:} block: how this node joins the Quartz cluster. */
-public class SchedulerFactory {
+public class ClusterSchedulerFactory {
     public static final String MISFIRE_RUN_ONCE = "run-once";
     public static final String MISFIRE_SKIP = "skip";
 

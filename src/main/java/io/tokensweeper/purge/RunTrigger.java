@@ -3,7 +3,7 @@ package io.tokensweeper.purge;
 import java.util.Locale;
 
 /** What started a run, as stored in cleanup_runs.trigger. */
-public enum Trigger {
+public enum RunTrigger {
     CRON, MANUAL, RECOVERY, CLI;
 
     public String id() {

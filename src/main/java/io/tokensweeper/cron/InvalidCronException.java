@@ -1,4 +1,4 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.cron;
 
 /** A cron expression we cannot schedule; the message says which field and why. */
 public class InvalidCronException extends IllegalArgumentException {

@@ -1,5 +1,8 @@
-package io.tokensweeper.api;
+package io.tokensweeper.resources;
 
+import io.tokensweeper.api.JobView;
+import io.tokensweeper.api.RunView;
+import io.tokensweeper.api.SideEffectView;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
 import io.tokensweeper.scheduler.ClusterScheduler;
@@ -11,10 +14,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
-import java.util.TimeZone;
-import org.quartz.CronExpression;
 
 /** {@code GET /jobs}: each job's schedule, next fire time, last run, and what its DELETE also reaches. */
 @Path("/jobs")
@@ -51,15 +51,8 @@ public class JobsResource {
         if (!cluster.isEnabled()) {
             return null;
         }
-        return cluster.nextFireTime(schedule.job()).map(Instant::toString).orElseGet(() -> {
-            try {
-                CronExpression cron = new CronExpression(schedule.quartzCron());
-                cron.setTimeZone(TimeZone.getTimeZone(schedule.zone()));
-                Date next = cron.getNextValidTimeAfter(new Date());
-                return next == null ? null : next.toInstant().toString();
-            } catch (java.text.ParseException e) {
-                return null;
-            }
-        });
+        return cluster.nextFireTime(schedule.job())
+                .or(() -> schedule.nextFireAfter(Instant.now()))
+                .map(Instant::toString).orElse(null);
     }
 }

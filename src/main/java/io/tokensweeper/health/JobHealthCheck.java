@@ -1,19 +1,18 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.health;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.PurgeService;
 import io.tokensweeper.purge.RunRecord;
+import io.tokensweeper.scheduler.ClusterScheduler;
+import io.tokensweeper.scheduler.JobSchedule;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
-import java.util.TimeZone;
 import java.util.stream.Collectors;
-import org.quartz.CronExpression;
 
 /**
  * Healthy while the job's last completed run (succeeded, or partial with skipped rows) is recent enough
@@ -67,11 +66,9 @@ public final class JobHealthCheck extends HealthCheck {
             return Result.unhealthy("never succeeded, and no schedule is stored in the cluster");
         }
         Instant since = last.map(RunRecord::startedAt).orElseGet(scheduledSince::get);
-        CronExpression cron = new CronExpression(schedule.quartzCron());
-        cron.setTimeZone(TimeZone.getTimeZone(schedule.zone()));
         Instant cutoff = now.minus(slack);
-        Instant firstDue = next(cron, since);
-        Instant secondDue = firstDue == null ? null : next(cron, firstDue);
+        Instant firstDue = schedule.nextFireAfter(since).orElse(null);
+        Instant secondDue = firstDue == null ? null : schedule.nextFireAfter(firstDue).orElse(null);
         String lastText = (cluster.isPaused(job) ? "paused by an operator; " : "")
                 + last.map(r -> "last " + r.status().id() + " at " + r.startedAt() + " (run " + r.id() + " on node "
                 + r.nodeId() + ", " + r.rowsDeleted() + " rows" + (r.rowsSkipped() > 0 ? ", " + r.rowsSkipped()
@@ -85,10 +82,5 @@ public final class JobHealthCheck extends HealthCheck {
             return Result.healthy("no run due yet; first run due at %s", firstDue);
         }
         return Result.healthy("%s; next run due at %s", lastText, next);
-    }
-
-    private static Instant next(CronExpression cron, Instant after) {
-        Date next = cron.getNextValidTimeAfter(Date.from(after));
-        return next == null ? null : next.toInstant();
     }
 }

@@ -1,4 +1,4 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.cron;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

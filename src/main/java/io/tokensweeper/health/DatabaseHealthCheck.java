@@ -1,4 +1,4 @@
-package io.tokensweeper.db;
+package io.tokensweeper.health;
 
 import com.codahale.metrics.health.HealthCheck;
 import java.sql.Connection;

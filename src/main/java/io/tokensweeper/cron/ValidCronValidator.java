@@ -1,4 +1,4 @@
-package io.tokensweeper.scheduler;
+package io.tokensweeper.cron;
 
 import jakarta.validation.ConstraintValidator;
 import jakarta.validation.ConstraintValidatorContext;
