@@ -5,7 +5,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -177,21 +179,26 @@ public final class PurgeEngine {
     /** One line per run; a failure's cause is in it, its stack trace only at DEBUG. */
     private static void log(PurgeResult result) {
         // The run's facts as fields too, for JSON log lines (config.yml: logging.appenders[0].layout.type json).
-        try (MDC.MDCCloseable job = MDC.putCloseable("job", result.job().id());
-             MDC.MDCCloseable runId = MDC.putCloseable("runId", String.valueOf(result.runId()));
-             MDC.MDCCloseable status = MDC.putCloseable("status", result.status().id());
-             MDC.MDCCloseable rows = MDC.putCloseable("rowsDeleted", Long.toString(result.rowsDeleted()));
-             MDC.MDCCloseable skipped = MDC.putCloseable("rowsSkipped", Long.toString(result.rowsSkipped()));
-             MDC.MDCCloseable batches = MDC.putCloseable("batches", Integer.toString(result.batches()));
-             MDC.MDCCloseable duration = MDC.putCloseable("durationMs", Long.toString(result.duration().toMillis()));
-             MDC.MDCCloseable trigger = MDC.putCloseable("trigger", result.trigger().id());
-             MDC.MDCCloseable node = MDC.putCloseable("node", result.nodeId());
-             MDC.MDCCloseable dryRun = MDC.putCloseable("dryRun", Boolean.toString(result.dryRun()))) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("job", result.job().id());
+        fields.put("runId", String.valueOf(result.runId()));
+        fields.put("status", result.status().id());
+        fields.put("rowsDeleted", Long.toString(result.rowsDeleted()));
+        fields.put("rowsSkipped", Long.toString(result.rowsSkipped()));
+        fields.put("batches", Integer.toString(result.batches()));
+        fields.put("durationMs", Long.toString(result.duration().toMillis()));
+        fields.put("trigger", result.trigger().id());
+        fields.put("node", result.nodeId());
+        fields.put("dryRun", Boolean.toString(result.dryRun()));
+        fields.forEach(MDC::put);
+        try {
             switch (result.status()) {
                 case FAILED -> LOG.error("Purge finished: {}; the rows left stay for the next run", result.summary());
                 case INTERRUPTED, PARTIAL -> LOG.warn("Purge finished: {}", result.summary());
                 default -> LOG.info("Purge finished: {}", result.summary());
             }
+        } finally {
+            fields.keySet().forEach(MDC::remove);
         }
     }
 

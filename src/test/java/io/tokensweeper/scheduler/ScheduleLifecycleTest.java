@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Restarts, reschedules, graceful shutdown mid-purge, SWEEPER_ENV=test and health, on real nodes. */
+// Nodes started in try-with-resources run for the block's scope without being referenced in it.
+@SuppressWarnings("try")
 class ScheduleLifecycleTest {
     @RegisterExtension
     static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");

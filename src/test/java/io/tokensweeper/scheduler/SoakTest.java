@@ -20,6 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * left stuck, and memory stays flat. Run it with:
  * {@code mvn -B verify -Dtest.excludedGroups= -Dtest=SoakTest -Dit.test=NONE -Dsoak.minutes=10}
  */
+// Nodes started in try-with-resources run for the block's scope without being referenced in it.
+@SuppressWarnings("try")
 @Tag("soak")
 class SoakTest {
     @RegisterExtension

@@ -7,6 +7,7 @@ import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.PurgeService;
 import io.tokensweeper.testing.TestDatabase;
 import java.time.Clock;
+import org.quartz.SchedulerException;
 
 /**
  * A scheduler node in this JVM, built the way the application builds one (purge service, cluster
@@ -45,9 +46,16 @@ final class TestNode implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        onDemand.stop();
-        cluster.stop();
-        connection.close();
+    public void close() throws SchedulerException {
+        try {
+            onDemand.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            cluster.stop();
+        } finally {
+            connection.close();
+        }
     }
 }
