@@ -8,6 +8,7 @@ import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.tokensweeper.testing.AppNodes;
 import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -98,22 +99,23 @@ class OperatorsViewTest {
                 assertThat(sample.matcher(line).matches()).as("sample line: " + line).isTrue();
             }
         }
-        String other = admin(NODE_B, "GET", "/prometheus", true).body();
-        assertThat(sample(response.body(), "token_sweeper_refresh_tokens_rows_deleted_total")
-                + sample(other, "token_sweeper_refresh_tokens_rows_deleted_total"))
-                .as("rows deleted, summed over the pair").isGreaterThanOrEqualTo(300);
+        PrometheusText a = new PrometheusText(response.body());
+        PrometheusText b = new PrometheusText(admin(NODE_B, "GET", "/prometheus", true).body());
+        String rowsDeleted = "token_sweeper_rows_deleted_total{cleanup_job=\"refresh-tokens\"}";
+        assertThat(a.valueOf(rowsDeleted) + b.valueOf(rowsDeleted)).as("rows deleted, summed over the pair")
+                .isGreaterThanOrEqualTo(300);
         assertThat(response.body())
-                .contains("# TYPE token_sweeper_refresh_tokens_rows_deleted_total counter")
-                .containsPattern("(?m)^token_sweeper_refresh_tokens_duration_count [0-9]")
-                .containsPattern("(?m)^token_sweeper_password_resets_failures_total 0")
-                .containsPattern("(?m)^token_sweeper_refresh_tokens_last_success [0-9]")
-                .containsPattern("(?m)^token_sweeper_pool_ActiveConnections ");
+                .contains("# TYPE token_sweeper_rows_deleted_total counter")
+                .contains("# TYPE token_sweeper_run_duration_seconds summary")
+                .containsPattern("(?m)^token_sweeper_run_duration_seconds_count\\{cleanup_job=\"refresh-tokens\"} [1-9]")
+                .containsPattern("(?m)^token_sweeper_run_duration_seconds\\{cleanup_job=\"refresh-tokens\",quantile=\"0.99\"} ")
+                .containsPattern("(?m)^token_sweeper_failures_total\\{cleanup_job=\"password-resets\"} 0")
+                .containsPattern("(?m)^token_sweeper_pool_ActiveConnections ")
+                .doesNotContain("token_sweeper_refresh_tokens_").doesNotContain("token_sweeper_password_resets_");
+        assertThat(a.valueOf("token_sweeper_cluster_nodes{state=\"alive\"}")).isEqualTo(2);
+        assertThat(a.valueOf("token_sweeper_cluster_nodes{state=\"presumed_dead\"}")).isZero();
+        assertThat(a.valueOf("token_sweeper_node_up")).isEqualTo(1);
         assertThat(admin(NODE_A, "GET", "/prometheus", false).statusCode()).isEqualTo(401);
-    }
-
-    private static double sample(String exposition, String name) {
-        return exposition.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(
-                line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElseThrow();
     }
 
     @Test
