@@ -69,7 +69,7 @@ final class JobMetricsCollector implements MultiCollector {
                 .unit(Unit.SECONDS).help("End of the last completed (succeeded or partial) non-dry run this node knows"
                         + " of, its own or, at start, the run history's; 0 if none");
         GaugeSnapshot.Builder rowsSkipped = GaugeSnapshot.builder().name("token_sweeper_rows_skipped")
-                .help("Doomed rows the completed run of last_success could not delete");
+                .help("Doomed rows the run of last_success_timestamp_seconds could not delete");
         for (JobName job : JobName.values()) {
             Labels labels = Labels.of(JOB_LABEL, job.id());
             if (metrics.get(dropwizardName(job, ROWS_DELETED)) instanceof Counter counter) {
