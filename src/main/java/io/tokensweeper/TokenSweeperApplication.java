@@ -84,6 +84,7 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
         // Started before anything else (and before any port opens): without a database there is no node,
         // and NodeServerCommand turns that into one line and an exit.
         database.start();
+        PrometheusMetrics.prepare(environment.metrics());
         PurgeService purgeService = new PurgeService(config.getCleanup(), database.dataSource(),
                 database.schema(), environment.metrics(), nodeId, clock);
         cluster = new ClusterScheduler(config.getScheduler(), JobSchedule.from(config.getCleanup()),
@@ -122,7 +123,7 @@ public class TokenSweeperApplication extends Application<TokenSweeperConfigurati
                 .addMapping("/tasks/resume-cleanup");
         environment.admin().addServlet("dashboard", new DashboardServlet(purgeService, cluster, clusterState, clock))
                 .addMapping("/dashboard");
-        environment.admin().addServlet("prometheus", PrometheusMetrics.servlet(environment.metrics()))
+        environment.admin().addServlet("prometheus", PrometheusMetrics.servlet(environment.metrics(), clusterState, clock))
                 .addMapping("/prometheus");
         // "" maps the admin port's root exactly: our menu, which links the dashboard, replaces Dropwizard's.
         environment.admin().addServlet("menu", new AdminMenuServlet()).addMapping("");

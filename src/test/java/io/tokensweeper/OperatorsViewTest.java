@@ -1,20 +1,32 @@
 package io.tokensweeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.tokensweeper.testing.AppNodes;
 import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.PromQlMetricNames;
+import io.tokensweeper.testing.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -100,22 +112,23 @@ class OperatorsViewTest {
                 assertThat(sample.matcher(line).matches()).as("sample line: " + line).isTrue();
             }
         }
-        String other = admin(NODE_B, "GET", "/prometheus", true).body();
-        assertThat(sample(response.body(), "token_sweeper_refresh_tokens_rows_deleted_total")
-                + sample(other, "token_sweeper_refresh_tokens_rows_deleted_total"))
-                .as("rows deleted, summed over the pair").isGreaterThanOrEqualTo(300);
+        PrometheusText a = new PrometheusText(response.body());
+        PrometheusText b = new PrometheusText(admin(NODE_B, "GET", "/prometheus", true).body());
+        String rowsDeleted = "token_sweeper_rows_deleted_total{cleanup_job=\"refresh-tokens\"}";
+        assertThat(a.valueOf(rowsDeleted) + b.valueOf(rowsDeleted)).as("rows deleted, summed over the pair")
+                .isGreaterThanOrEqualTo(300);
         assertThat(response.body())
-                .contains("# TYPE token_sweeper_refresh_tokens_rows_deleted_total counter")
-                .containsPattern("(?m)^token_sweeper_refresh_tokens_duration_count [0-9]")
-                .containsPattern("(?m)^token_sweeper_password_resets_failures_total 0")
-                .containsPattern("(?m)^token_sweeper_refresh_tokens_last_success [0-9]")
-                .containsPattern("(?m)^token_sweeper_pool_ActiveConnections ");
+                .contains("# TYPE token_sweeper_rows_deleted_total counter")
+                .contains("# TYPE token_sweeper_run_duration_seconds summary")
+                .containsPattern("(?m)^token_sweeper_run_duration_seconds_count\\{cleanup_job=\"refresh-tokens\"} [1-9]")
+                .containsPattern("(?m)^token_sweeper_run_duration_seconds\\{cleanup_job=\"refresh-tokens\",quantile=\"0.99\"} ")
+                .containsPattern("(?m)^token_sweeper_failures_total\\{cleanup_job=\"password-resets\"} 0")
+                .containsPattern("(?m)^token_sweeper_pool_ActiveConnections ")
+                .doesNotContain("token_sweeper_refresh_tokens_").doesNotContain("token_sweeper_password_resets_");
+        assertThat(a.valueOf("token_sweeper_cluster_nodes{state=\"alive\"}")).isEqualTo(2);
+        assertThat(a.valueOf("token_sweeper_cluster_nodes{state=\"presumed_dead\"}")).isZero();
+        assertThat(a.valueOf("token_sweeper_node_up")).isEqualTo(1);
         assertThat(admin(NODE_A, "GET", "/prometheus", false).statusCode()).isEqualTo(401);
-    }
-
-    private static double sample(String exposition, String name) {
-        return exposition.lines().filter(line -> line.startsWith(name + " ")).mapToDouble(
-                line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElseThrow();
     }
 
     @Test
@@ -149,5 +162,97 @@ class OperatorsViewTest {
         assertThat(cronRuns()).as("scheduled runs are back").isGreaterThan(atResume);
         assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=sessions", true).statusCode()).isEqualTo(400);
         assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=all", false).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    @Order(4)
+    void theLabelledJobFamiliesAgreeWithTheRunHistoryOfEachNode() throws Exception {
+        assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=refresh-tokens", true).statusCode()).isEqualTo(200);
+        try {
+            Thread.sleep(1_500);
+            while (POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") > 0) {
+                Thread.sleep(100);
+            }
+            Thread.sleep(500); // the metrics are recorded just after the history row is completed
+            String job = "{cleanup_job=\"refresh-tokens\"}";
+            double newestSuccess = 0;
+            for (DropwizardAppExtension<TokenSweeperConfiguration> node : List.of(NODE_A, NODE_B)) {
+                String id = node.getConfiguration().getNodeId();
+                PrometheusText metrics = new PrometheusText(admin(node, "GET", "/prometheus", true).body());
+                String ofNode = "FROM sweeper.cleanup_runs WHERE node_id = ? AND job = 'refresh-tokens'";
+                assertThat(metrics.valueOf("token_sweeper_rows_deleted_total" + job)).as(id).isEqualTo(
+                        POSTGRES.database().queryLong("SELECT coalesce(sum(rows_deleted), 0) " + ofNode
+                                + " AND NOT dry_run", id));
+                assertThat(metrics.valueOf("token_sweeper_failures_total" + job)).as(id).isEqualTo(
+                        POSTGRES.database().queryLong("SELECT count(*) " + ofNode + " AND status = 'failed'", id));
+                double runs = metrics.valueOf("token_sweeper_run_duration_seconds_count" + job);
+                assertThat(runs).as(id + ": every run with a history row was timed")
+                        .isGreaterThanOrEqualTo(POSTGRES.database().queryLong("SELECT count(*) " + ofNode, id));
+                double seconds = metrics.valueOf("token_sweeper_run_duration_seconds_sum" + job);
+                assertThat(seconds).as(id).isGreaterThanOrEqualTo(0).isLessThan(runs * 5);
+                assertThat(metrics.valueOf("token_sweeper_rows_skipped" + job)).as(id).isZero();
+                double lastSuccess = metrics.valueOf("token_sweeper_last_success_timestamp_seconds" + job);
+                long ownSuccessMillis = POSTGRES.database().queryLong("SELECT coalesce((extract(epoch FROM"
+                        + " max(finished_at)) * 1000)::bigint, 0) " + ofNode + " AND status IN ('succeeded', 'partial')"
+                        + " AND NOT dry_run", id);
+                if (ownSuccessMillis > 0) {
+                    assertThat(lastSuccess).as(id + ": seconds, not milliseconds")
+                            .isCloseTo(ownSuccessMillis / 1000.0, within(2.0));
+                }
+                newestSuccess = Math.max(newestSuccess, lastSuccess);
+                assertThat(metrics.valueOf("token_sweeper_cluster_nodes{state=\"alive\"}")).as(id).isEqualTo(2);
+                assertThat(metrics.valueOf("token_sweeper_node_up")).as(id).isEqualTo(1);
+            }
+            assertThat(newestSuccess).as("the pair's newest success is the history's").isCloseTo(
+                    POSTGRES.database().queryLong("SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint"
+                            + " FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens' AND status IN ('succeeded',"
+                            + " 'partial') AND NOT dry_run") / 1000.0, within(2.0));
+        } finally {
+            admin(NODE_A, "POST", "/tasks/resume-cleanup?job=refresh-tokens", true);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void everyMetricTheAlertRulesAndTheDashboardUseIsExported() throws Exception {
+        JsonNode rules = new YAMLMapper().readTree(Path.of("ops/prometheus/token-sweeper-rules.yml").toFile());
+        Set<String> recorded = new TreeSet<>();
+        Map<String, String> used = new TreeMap<>(); // metric name -> where
+        for (JsonNode rule : rules.get("groups").get(0).get("rules")) {
+            String name = rule.has("record") ? rule.get("record").asText() : rule.get("alert").asText();
+            if (rule.has("record")) {
+                recorded.add(name);
+            } else {
+                assertThat(rule.at("/labels/severity").asText()).as(name).isIn("warning", "critical");
+                assertThat(rule.at("/annotations/summary").asText()).as(name).isNotBlank();
+            }
+            PromQlMetricNames.in(rule.get("expr").asText()).forEach(metric -> used.putIfAbsent(metric, "rule " + name));
+        }
+        JsonNode ruleTests = new YAMLMapper().readTree(Path.of("ops/prometheus/token-sweeper-rules.test.yml").toFile());
+        for (JsonNode series : ruleTests.findValues("series")) {
+            used.putIfAbsent(series.asText().split("\\{")[0], "rule test series " + series.asText());
+        }
+        JsonNode dashboard = new ObjectMapper().readTree(Path.of("ops/grafana/token-sweeper.json").toFile());
+        for (JsonNode panel : dashboard.findValues("panels").stream().flatMap(panels -> StreamSupport.stream(
+                panels.spliterator(), false)).toList()) {
+            assertThat(panel.get("targets")).as(panel.get("title").asText()).isNotEmpty();
+            for (JsonNode target : panel.get("targets")) {
+                PromQlMetricNames.in(target.get("expr").asText())
+                        .forEach(metric -> used.putIfAbsent(metric, "panel " + panel.get("title").asText()));
+            }
+        }
+        Matcher variable = Pattern.compile("label_values\\((\\w+)").matcher(dashboard.at("/templating/list").toString());
+        while (variable.find()) {
+            used.putIfAbsent(variable.group(1), "dashboard variable");
+        }
+
+        Set<String> exported = new PrometheusText(admin(NODE_A, "GET", "/prometheus", true).body()).sampleNames();
+        assertThat(used).as("non-vacuous").containsKeys("token_sweeper_rows_deleted_total",
+                "token_sweeper_run_duration_seconds", "token_sweeper_run_duration_seconds_sum",
+                "token_sweeper_failures_total", "token_sweeper_last_success_timestamp_seconds",
+                "token_sweeper_rows_skipped", "token_sweeper_cluster_nodes", "token_sweeper_node_up",
+                "token_sweeper_pool_ActiveConnections");
+        used.forEach((metric, where) -> assertThat(exported.contains(metric) || recorded.contains(metric))
+                .as(metric + " (" + where + ") is exported by a node or recorded by the rules").isTrue());
     }
 }
