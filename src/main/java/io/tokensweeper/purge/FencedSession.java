@@ -1,11 +1,11 @@
 package io.tokensweeper.purge;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +26,9 @@ final class FencedSession implements AutoCloseable {
             super(message);
         }
     }
+
+    private static final List<String> RUN_SETTINGS =
+            List.of("lock_timeout", "statement_timeout", "synchronous_commit", "row_security");
 
     private final DataSource dataSource;
     private final Connection connection;
@@ -75,13 +78,9 @@ final class FencedSession implements AutoCloseable {
      * would filter fail loudly instead of hiding doomed rows from the purge.
      */
     private void applyRunSettings(BatchSettings batch) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
-                        + " set_config('synchronous_commit', 'off', false), set_config('row_security', 'off', false)")) {
-            statement.setString(1, batch.lockTimeout().toMillis() + "ms");
-            statement.setString(2, batch.statementTimeout().toMillis() + "ms");
-            statement.executeQuery().close();
-        }
+        Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
+                        + " set_config('synchronous_commit', 'off', false), set_config('row_security', 'off', false)",
+                batch.lockTimeout().toMillis() + "ms", batch.statementTimeout().toMillis() + "ms");
     }
 
     @Override
@@ -91,9 +90,8 @@ final class FencedSession implements AutoCloseable {
                 connection.rollback();
                 connection.setAutoCommit(true);
             }
-            try (Statement statement = connection.createStatement()) {
-                statement.execute("RESET lock_timeout; RESET statement_timeout; RESET synchronous_commit;"
-                        + " RESET row_security");
+            for (String setting : RUN_SETTINGS) {
+                Jdbc.execute(connection, "RESET " + setting);
             }
             RunFence.release(connection, tableOid);
             connection.close();

@@ -1,8 +1,8 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -37,44 +37,37 @@ final class PurgeStatements {
      * many it found and deleted, the last one it found, and those it found but did not delete.
      */
     RangeResult deleteRange(Connection connection, Tid from, Tid to, int limit) throws SQLException {
-        String sql = "WITH picked AS MATERIALIZED (SELECT ctid FROM ONLY " + table
-                + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
-                + " ORDER BY ctid LIMIT ?),"
-                + " deleted AS (DELETE FROM ONLY " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))"
-                + " AND " + predicate + " RETURNING ctid)"
-                + " SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM deleted),"
-                + " (SELECT max(ctid)::text FROM picked),"
-                + " (SELECT array_agg(ctid::text) FROM (SELECT ctid FROM picked EXCEPT SELECT ctid FROM deleted) k)";
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setInt(1, limit);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                String last = rs.getString(3);
-                return new RangeResult(rs.getLong(1), rs.getLong(2), last == null ? null : Tid.parse(last),
-                        tids(rs.getArray(4)));
-            }
-        }
+        return Jdbc.one(connection, "WITH picked AS MATERIALIZED (SELECT ctid FROM ONLY " + table
+                        + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
+                        + " ORDER BY ctid LIMIT ?),"
+                        + " deleted AS (DELETE FROM ONLY " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))"
+                        + " AND " + predicate + " RETURNING ctid)"
+                        + " SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM deleted),"
+                        + " (SELECT max(ctid)::text FROM picked),"
+                        + " (SELECT array_agg(ctid::text) FROM (SELECT ctid FROM picked EXCEPT SELECT ctid FROM deleted) k)",
+                rs -> new RangeResult(rs.getLong(1), rs.getLong(2),
+                        rs.getString(3) == null ? null : Tid.parse(rs.getString(3)), tids(rs.getArray(4))),
+                limit);
     }
 
     /** Deletes one row if it is (still) doomed; 1 or 0. */
     int deleteRow(Connection connection, Tid tid) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("DELETE FROM ONLY " + table
-                + " WHERE ctid = " + tid.literal() + " AND " + predicate)) {
-            return statement.executeUpdate();
-        }
+        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = " + tid.literal() + " AND "
+                + predicate);
     }
 
     /** The doomed rows of [from, to), in heap order. */
     List<Row> doomedRows(Connection connection, Tid from, Tid to) throws SQLException {
-        return rows(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+        return Jdbc.list(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
                 + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
-                + " ORDER BY ctid", null);
+                + " ORDER BY ctid", PurgeStatements::row);
     }
 
     /** Which of these positions still hold a doomed row: rows a DELETE went past without an error. */
     List<Row> stillDoomed(Connection connection, List<Tid> tids) throws SQLException {
-        return rows(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
-                + " WHERE ctid = ANY (?::text[]::tid[]) AND " + predicate + " ORDER BY ctid", tids);
+        return Jdbc.list(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+                        + " WHERE ctid = ANY (?::text[]::tid[]) AND " + predicate + " ORDER BY ctid", PurgeStatements::row,
+                connection.createArrayOf("text", tids.stream().map(Tid::toString).toArray()));
     }
 
     Optional<Row> stillDoomed(Connection connection, Tid tid) throws SQLException {
@@ -82,39 +75,18 @@ final class PurgeStatements {
     }
 
     long countDoomed(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT count(*) FROM ONLY " + table + " WHERE " + predicate);
-             ResultSet rs = statement.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table + " WHERE " + predicate);
     }
 
     /** Doomed rows per block among the first blocks: where the first piece's size comes from. */
     double doomedPerBlock(Connection connection, Tid from, long sampleBlocks) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM ONLY " + table
+        return (double) Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table
                 + " WHERE ctid >= " + from.literal() + " AND ctid < "
-                + Tid.blockStart(from.block() + sampleBlocks).literal() + " AND " + predicate);
-             ResultSet rs = statement.executeQuery()) {
-            rs.next();
-            return (double) rs.getLong(1) / sampleBlocks;
-        }
+                + Tid.blockStart(from.block() + sampleBlocks).literal() + " AND " + predicate) / sampleBlocks;
     }
 
-    private static List<Row> rows(Connection connection, String sql, List<Tid> tids) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            if (tids != null) {
-                statement.setArray(1, connection.createArrayOf("text",
-                        tids.stream().map(Tid::toString).toArray()));
-            }
-            List<Row> rows = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(new Row(Tid.parse(rs.getString(1)), rs.getString(2)));
-                }
-            }
-            return rows;
-        }
+    private static Row row(ResultSet rs) throws SQLException {
+        return new Row(Tid.parse(rs.getString(1)), rs.getString(2));
     }
 
     private static List<Tid> tids(Array array) throws SQLException {

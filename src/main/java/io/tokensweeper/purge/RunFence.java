@@ -1,8 +1,7 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 
@@ -40,53 +39,23 @@ final class RunFence {
     }
 
     static boolean tryAcquire(Connection connection, long tableOid) throws SQLException {
-        return lockFunction(connection, "pg_try_advisory_lock", tableOid);
+        return Jdbc.oneBoolean(connection, "SELECT pg_try_advisory_lock(?, ?)", KEY_SPACE, (int) tableOid);
     }
 
     static void release(Connection connection, long tableOid) throws SQLException {
-        lockFunction(connection, "pg_advisory_unlock", tableOid);
+        Jdbc.execute(connection, "SELECT pg_advisory_unlock(?, ?)", KEY_SPACE, (int) tableOid);
     }
 
     /** Whether some session holds the table's fence now, that is, whether a purge of it is running. */
     static boolean isHeld(Connection connection, long tableOid) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT count(*)" + HELD)) {
-            bindKey(statement, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
-            }
-        }
+        return Jdbc.oneLong(connection, "SELECT count(*)" + HELD, (long) KEY_SPACE, tableOid) > 0;
     }
 
     /** Who holds the fence, for the message of a run that could not take it. */
     static String holder(Connection connection, long tableOid) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT a.pid, a.application_name, a.client_addr" + HELD.replace(" WHERE ",
-                        " JOIN pg_stat_activity a ON a.pid = l.pid WHERE ") + " LIMIT 1")) {
-            bindKey(statement, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                if (!rs.next()) {
-                    return "another session";
-                }
-                return "backend pid " + rs.getInt(1) + " (" + rs.getString(2) + ", " + rs.getString(3) + ")";
-            }
-        }
-    }
-
-    private static boolean lockFunction(Connection connection, String function, long tableOid) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT " + function + "(?, ?)")) {
-            statement.setInt(1, KEY_SPACE);
-            statement.setInt(2, (int) tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
-    }
-
-    /** pg_locks shows the second int of the key as an oid: the table's OID itself. */
-    private static void bindKey(PreparedStatement statement, long tableOid) throws SQLException {
-        statement.setLong(1, KEY_SPACE);
-        statement.setLong(2, tableOid);
+        return Jdbc.first(connection, "SELECT a.pid, a.application_name, a.client_addr"
+                        + HELD.replace(" WHERE ", " JOIN pg_stat_activity a ON a.pid = l.pid WHERE ") + " LIMIT 1",
+                rs -> "backend pid " + rs.getInt(1) + " (" + rs.getString(2) + ", " + rs.getString(3) + ")",
+                (long) KEY_SPACE, tableOid).orElse("another session");
     }
 }

@@ -3,14 +3,12 @@ package io.tokensweeper.purge;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -50,82 +48,44 @@ public final class RunHistory {
 
     private long insert(Connection connection, JobName job, PurgeRequest request, String nodeId, RunStatus status,
                         String error) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + table
-                + " (job, trigger, scheduled_at, node_id, dry_run, request_id, status, error, finished_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN NULL ELSE now() END) RETURNING id")) {
-            statement.setString(1, job.id());
-            statement.setString(2, request.trigger().id());
-            statement.setTimestamp(3, request.scheduledAt() == null ? null : Timestamp.from(request.scheduledAt()));
-            statement.setString(4, nodeId);
-            statement.setBoolean(5, request.dryRun());
-            statement.setObject(6, request.requestId());
-            statement.setString(7, status.id());
-            statement.setString(8, error);
-            statement.setBoolean(9, status == RunStatus.RUNNING);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.oneLong(connection, "INSERT INTO " + table
+                        + " (job, trigger, scheduled_at, node_id, dry_run, request_id, status, error, finished_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN NULL ELSE now() END) RETURNING id",
+                job.id(), request.trigger().id(),
+                request.scheduledAt() == null ? null : Timestamp.from(request.scheduledAt()), nodeId,
+                request.dryRun(), request.requestId(), status.id(), error, status == RunStatus.RUNNING);
     }
 
     /** The run's counts and position, in the caller's transaction (the one that deleted those rows). */
     void recordProgress(Connection connection, long runId, RunProgress progress) throws SQLException {
         boolean skipsChanged = progress.skipped().takeChanged();
         Lap lap = progress.lap();
-        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                + " SET rows_deleted = ?, batches = ?, rows_skipped = ?,"
-                + " skipped = CASE WHEN ? THEN ?::jsonb ELSE skipped END,"
-                + " resume_block = ?, resume_offset = ?, lap_percent = ? WHERE id = ?")) {
-            statement.setLong(1, progress.rows());
-            statement.setInt(2, progress.batches());
-            statement.setLong(3, progress.skipped().total());
-            statement.setBoolean(4, skipsChanged);
-            statement.setString(5, skipsChanged ? json(progress.skipped().groups()) : null);
-            if (lap == null) {
-                statement.setNull(6, Types.BIGINT);
-                statement.setNull(7, Types.INTEGER);
-                statement.setNull(8, Types.SMALLINT);
-            } else {
-                statement.setLong(6, lap.resumePosition().block());
-                statement.setInt(7, lap.resumePosition().offset());
-                statement.setInt(8, lap.percentDone());
-            }
-            statement.setLong(9, runId);
-            statement.executeUpdate();
-        }
+        Tid resume = lap == null ? null : lap.resumePosition();
+        Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = ?, batches = ?, rows_skipped = ?,"
+                        + " skipped = CASE WHEN ? THEN ?::jsonb ELSE skipped END,"
+                        + " resume_block = ?::bigint, resume_offset = ?::int, lap_percent = ?::smallint WHERE id = ?",
+                progress.rows(), progress.batches(), progress.skipped().total(), skipsChanged,
+                skipsChanged ? json(progress.skipped().groups()) : null,
+                resume == null ? null : resume.block(), resume == null ? null : resume.offset(),
+                lap == null ? null : lap.percentDone(), runId);
     }
 
     /** Where the job's next run starts: where the last run that walked the table stopped. */
     Optional<Tid> resumePosition(Connection connection, JobName job) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT resume_block, resume_offset FROM "
-                + table + " WHERE job = ? AND NOT dry_run AND resume_block IS NOT NULL ORDER BY id DESC LIMIT 1")) {
-            statement.setString(1, job.id());
-            try (ResultSet rs = statement.executeQuery()) {
-                return rs.next() ? Optional.of(new Tid(rs.getLong(1), rs.getInt(2))) : Optional.empty();
-            }
-        }
+        return Jdbc.first(connection, "SELECT resume_block, resume_offset FROM " + table
+                        + " WHERE job = ? AND NOT dry_run AND resume_block IS NOT NULL ORDER BY id DESC LIMIT 1",
+                rs -> new Tid(rs.getLong(1), rs.getInt(2)), job.id());
     }
 
     /** The end of a run, in the caller's transaction; the counts were written with each batch. */
     void finish(Connection connection, long runId, RunStatus status, String error) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                + " SET status = ?, finished_at = now(), error = ? WHERE id = ?")) {
-            statement.setString(1, status.id());
-            statement.setString(2, error);
-            statement.setLong(3, runId);
-            statement.executeUpdate();
-        }
+        Jdbc.update(connection, "UPDATE " + table + " SET status = ?, finished_at = now(), error = ? WHERE id = ?",
+                status.id(), error, runId);
     }
 
     /** A dry run's count: the rows that would go. */
     void recordDryRunCount(Connection connection, long runId, long rows) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                + " SET rows_deleted = ? WHERE id = ?")) {
-            statement.setLong(1, rows);
-            statement.setLong(2, runId);
-            statement.executeUpdate();
-        }
+        Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = ? WHERE id = ?", rows, runId);
     }
 
     /**
@@ -134,15 +94,11 @@ public final class RunHistory {
      * their last committed batch left them: exact.
      */
     int closeAbandoned(Connection connection, JobName job, long currentRunId, String closedBy) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
-                + " SET status = 'interrupted', finished_at = now(), error = ? WHERE job = ? AND status = 'running'"
-                + " AND id <> ?")) {
-            statement.setString(1, "abandoned: the run ended without recording its end (its node died or lost"
-                    + " the database); its counts are those of its last committed batch; closed by node " + closedBy);
-            statement.setString(2, job.id());
-            statement.setLong(3, currentRunId);
-            return statement.executeUpdate();
-        }
+        return Jdbc.update(connection, "UPDATE " + table + " SET status = 'interrupted', finished_at = now(), error = ?"
+                        + " WHERE job = ? AND status = 'running' AND id <> ?",
+                "abandoned: the run ended without recording its end (its node died or lost the database); its counts"
+                        + " are those of its last committed batch; closed by node " + closedBy,
+                job.id(), currentRunId);
     }
 
     public Optional<RunRecord> findByRequest(UUID requestId) throws SQLException {
@@ -182,18 +138,8 @@ public final class RunHistory {
     }
 
     private List<RunRecord> query(String sql, Object... parameters) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                statement.setObject(i + 1, parameters[i]);
-            }
-            List<RunRecord> runs = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    runs.add(record(rs));
-                }
-            }
-            return runs;
+        try (Connection connection = dataSource.getConnection()) {
+            return Jdbc.list(connection, sql, RunHistory::record, parameters);
         }
     }
 
