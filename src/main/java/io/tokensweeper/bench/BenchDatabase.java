@@ -1,9 +1,8 @@
 package io.tokensweeper.bench;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -84,28 +83,14 @@ final class BenchDatabase {
     }
 
     static long count(Connection connection, String sql) throws SQLException {
-        try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return Jdbc.oneLong(connection, sql);
     }
 
     static String walPosition(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT pg_current_wal_lsn()")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Jdbc.one(connection, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
     }
 
     static long walSince(Connection connection, String lsn) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint")) {
-            statement.setString(1, lsn);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.oneLong(connection, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint", lsn);
     }
 }

@@ -1,5 +1,6 @@
 package io.tokensweeper.bench;
 
+import io.tokensweeper.db.Jdbc;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -9,8 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,14 +80,8 @@ final class ClusterCost {
     }
 
     private static long transactions(Connection connection, String database) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = ?")) {
-            statement.setString(1, database);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Jdbc.oneLong(connection, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = ?",
+                database);
     }
 
     private static long residentKib(Process process) throws IOException {

@@ -1,8 +1,7 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
@@ -35,17 +34,13 @@ final class FlagColumnCheck {
             throw refuse(flag, "is the expiry column (expiresAtColumn): every row with an expiry would count as "
                     + meaning);
         }
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT a.attnotnull, a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid)"
+        Jdbc.one(connection, "SELECT a.attnotnull, a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid)"
                         + " FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-                        + " WHERE a.attrelid = ? AND a.attname = ?")) {
-            statement.setLong(1, tableOid);
-            statement.setString(2, flag.name());
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                checkNeverSetByItself(flag, rs.getBoolean(1), rs.getBoolean(2), rs.getString(3));
-            }
-        }
+                        + " WHERE a.attrelid = ?::bigint::oid AND a.attname = ?",
+                rs -> {
+                    checkNeverSetByItself(flag, rs.getBoolean(1), rs.getBoolean(2), rs.getString(3));
+                    return null;
+                }, tableOid, flag.name());
     }
 
     private void checkNeverSetByItself(Column flag, boolean notNull, boolean generated, String expression) {

@@ -1,9 +1,8 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import javax.sql.DataSource;
 
 /**
@@ -17,11 +16,12 @@ final class ServerVersion {
     }
 
     static void require(DataSource dataSource) {
-        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT current_setting('server_version_num')::int,"
-                     + " current_setting('server_version')")) {
-            rs.next();
-            check(rs.getInt(1), rs.getString(2));
+        try (Connection connection = dataSource.getConnection()) {
+            Jdbc.one(connection, "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+                    rs -> {
+                        check(rs.getInt(1), rs.getString(2));
+                        return null;
+                    });
         } catch (SQLException e) {
             throw new TargetConfigurationException("database.url: could not read the PostgreSQL server version: "
                     + e.getMessage(), e);
