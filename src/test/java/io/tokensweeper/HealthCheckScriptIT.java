@@ -30,7 +30,8 @@ class HealthCheckScriptIT {
     @Test
     void passesWithTheNodesCredentialsAndFailsWithout() throws Exception {
         Map<String, String> environment = Map.of("ADMIN_PASSWORD", ADMIN_PASSWORD.replace("\"", "\\\""));
-        try (NodeProcess node = NodeProcess.start("probed", POSTGRES.database(), environment, Map.of(), logs)) {
+        NodeProcess node = NodeProcess.start("probed", POSTGRES.database(), environment, Map.of(), logs);
+        try {
             node.awaitUp(Duration.ofSeconds(90));
             String port = Integer.toString(node.adminPort);
 
@@ -38,6 +39,8 @@ class HealthCheckScriptIT {
                     .as(node.tail()).isZero();
             assertThat(check(Map.of("ADMIN_PORT", port, "ADMIN_PASSWORD", "wrong"))).isNotZero();
             assertThat(check(Map.of("ADMIN_PORT", port))).isNotZero();
+        } finally {
+            node.close();
         }
     }
 

@@ -45,7 +45,7 @@ final class ConsoleLogsToStderr<T extends Configuration> implements Configuratio
         };
     }
 
-    static <T extends Configuration> T redirected(T configuration) {
+    private static <T extends Configuration> T redirected(T configuration) {
         LoggingFactory logging = configuration.getLoggingFactory();
         if (logging instanceof DefaultLoggingFactory defaults) {
             for (AppenderFactory<ILoggingEvent> appender : defaults.getAppenders()) {

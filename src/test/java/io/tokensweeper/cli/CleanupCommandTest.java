@@ -64,8 +64,7 @@ class CleanupCommandTest {
     @Test
     void jsonPrintsOneObjectPerJobWithTheRunsFields() throws Exception {
         TestDatabase db = POSTGRES.database();
-        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
-                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+        referenceOneDoomedToken(db);
         try {
             CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--json");
 
@@ -129,8 +128,7 @@ class CleanupCommandTest {
     @Test
     void exitsWithThreeWhenRowsWereSkipped() throws Exception {
         TestDatabase db = POSTGRES.database();
-        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
-                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+        referenceOneDoomedToken(db);
         try {
             CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--job", "refresh-tokens");
 
@@ -151,7 +149,13 @@ class CleanupCommandTest {
         assertThat(outcome.output()).contains("--job").contains("refresh-tokens");
     }
 
-    static List<JsonNode> parseLines(String stdout) throws Exception {
+    /** A session row that still references the doomed token rt1: its purge must skip that row. */
+    private static void referenceOneDoomedToken(TestDatabase db) {
+        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
+                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+    }
+
+    private static List<JsonNode> parseLines(String stdout) throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> objects = new ArrayList<>();
         for (String line : stdout.lines().toList()) {
