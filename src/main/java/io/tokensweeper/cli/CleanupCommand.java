@@ -1,5 +1,7 @@
 package io.tokensweeper.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.core.cli.Cli;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
@@ -23,9 +25,10 @@ import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
- * {@code cleanup config.yml [--job ...] [--dry-run]}: one purge now, in this process, for users who drive
- * token-sweeper from an outside cron. Prints one summary line per job; exits 0 when every job succeeded,
- * 3 when every job went through its table but some left doomed rows they could not delete, 1 otherwise.
+ * {@code cleanup config.yml [--job ...] [--dry-run] [--json]}: one purge now, in this process, for users who
+ * drive token-sweeper from an outside cron. Its stdout carries only the result, one summary line (or one JSON
+ * object) per job; the log goes to stderr. Exits 0 when every job succeeded, 3 when every job went through
+ * its table but some left doomed rows they could not delete, 1 otherwise.
  */
 public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
     private static final String ALL = "all";
@@ -44,6 +47,17 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
                 .help("which purge to run; all means every enabled one");
         subparser.addArgument("--dry-run").dest("dryRun").action(Arguments.storeTrue())
                 .help("count what would be deleted, delete nothing");
+        subparser.addArgument("--json").dest("json").action(Arguments.storeTrue())
+                .help("print one JSON object per job instead of a summary line");
+    }
+
+    /** Before the configuration is parsed and logging configured from it: the log must not reach stdout. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void run(Bootstrap<?> bootstrap, Namespace namespace) throws Exception {
+        Bootstrap<TokenSweeperConfiguration> typed = (Bootstrap<TokenSweeperConfiguration>) bootstrap;
+        typed.setConfigurationFactoryFactory(new ConsoleLogsToStderr<>(typed.getConfigurationFactoryFactory()));
+        super.run(bootstrap, namespace);
     }
 
     @Override
@@ -51,6 +65,8 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
                        TokenSweeperConfiguration config) throws Exception {
         String jobArgument = namespace.getString("job");
         boolean dryRun = namespace.getBoolean("dryRun");
+        boolean json = namespace.getBoolean("json");
+        ObjectMapper mapper = bootstrap.getObjectMapper();
         PrintStream out = System.out;
         CountDownLatch finished = new CountDownLatch(1);
         try (Database database = config.getDatabase().build(bootstrap.getMetricRegistry(), "cli")) {
@@ -64,7 +80,7 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
             List<PurgeResult> partial = new ArrayList<>();
             for (JobName job : jobs) {
                 PurgeResult result = purgeService.run(job, PurgeRequest.cli(dryRun));
-                out.println(result.summary());
+                out.println(json ? asJson(mapper, result) : result.summary());
                 if (result.status() == RunStatus.PARTIAL) {
                     partial.add(result);
                 } else if (!result.succeeded()) {
@@ -87,6 +103,10 @@ public class CleanupCommand extends ConfiguredCommand<TokenSweeperConfiguration>
         } finally {
             finished.countDown();
         }
+    }
+
+    private static String asJson(ObjectMapper mapper, PurgeResult result) throws JsonProcessingException {
+        return mapper.writeValueAsString(JobReport.of(result));
     }
 
     private static List<JobName> jobsToRun(String jobArgument, PurgeService purgeService,

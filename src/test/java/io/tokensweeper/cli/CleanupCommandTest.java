@@ -2,16 +2,20 @@ package io.tokensweeper.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokensweeper.testing.CliRunner;
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code cleanup config.yml [--job] [--dry-run]} end to end, as an outside cron would run it. */
+/** {@code cleanup config.yml [--job] [--dry-run] [--json]} end to end, as an outside cron would run it. */
 class CleanupCommandTest {
     @RegisterExtension
     static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");
@@ -46,6 +50,54 @@ class CleanupCommandTest {
     }
 
     @Test
+    void stdoutCarriesOneSummaryLinePerJobAndTheLogGoesToStderr() throws Exception {
+        CliRunner.Outcome outcome = CliRunner.run("cleanup", config());
+
+        assertThat(outcome.succeeded()).as(outcome.output()).isTrue();
+        assertThat(outcome.stdout().lines().toList()).as(outcome.output()).satisfiesExactly(
+                line -> assertThat(line).startsWith("refresh-tokens: succeeded, deleted 40 rows"),
+                line -> assertThat(line).startsWith("password-resets: succeeded, deleted 5 rows"));
+        assertThat(outcome.stderr()).contains("INFO").contains("Purge finished: refresh-tokens: succeeded")
+                .contains("Purge finished: password-resets: succeeded");
+    }
+
+    @Test
+    void jsonPrintsOneObjectPerJobWithTheRunsFields() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        referenceOneDoomedToken(db);
+        try {
+            CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--json");
+
+            assertThat(ExitCode.of(outcome.error())).as(outcome.output()).isEqualTo(ExitCode.ROWS_SKIPPED);
+            List<JsonNode> reports = parseLines(outcome.stdout());
+            assertThat(reports).hasSize(2);
+            JsonNode refreshTokens = reports.get(0);
+            assertThat(fieldNames(refreshTokens)).containsExactly("job", "runId", "status", "dryRun",
+                    "rowsDeleted", "batches", "rowsSkipped", "skipped", "durationMs", "trigger", "node", "error");
+            assertThat(refreshTokens.get("job").asText()).isEqualTo("refresh-tokens");
+            assertThat(refreshTokens.get("status").asText()).isEqualTo("partial");
+            assertThat(refreshTokens.get("rowsDeleted").asLong()).isEqualTo(39);
+            assertThat(refreshTokens.get("rowsSkipped").asLong()).isEqualTo(1);
+            assertThat(refreshTokens.get("skipped").get(0).get("reason").asText()).contains("cli_sessions_token_id_fkey");
+            assertThat(refreshTokens.get("skipped").get(0).get("rows").asLong()).isEqualTo(1);
+            assertThat(refreshTokens.get("dryRun").asBoolean()).isFalse();
+            assertThat(refreshTokens.get("trigger").asText()).isEqualTo("cli");
+            assertThat(refreshTokens.get("runId").asLong()).isEqualTo(db.queryLong(
+                    "SELECT max(id) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'"));
+            assertThat(refreshTokens.get("error").asText()).contains("could not be deleted");
+            JsonNode passwordResets = reports.get(1);
+            assertThat(passwordResets.get("job").asText()).isEqualTo("password-resets");
+            assertThat(passwordResets.get("status").asText()).isEqualTo("succeeded");
+            assertThat(passwordResets.get("rowsDeleted").asLong()).isEqualTo(5);
+            assertThat(passwordResets.get("skipped").isArray()).isTrue();
+            assertThat(passwordResets.get("error").isNull()).isTrue();
+            assertThat(outcome.stderr()).contains("Purge finished");
+        } finally {
+            db.execute("DROP TABLE public.cli_sessions");
+        }
+    }
+
+    @Test
     void purgesOneJobAndPrintsItsSummary() throws Exception {
         TestDatabase db = POSTGRES.database();
 
@@ -76,8 +128,7 @@ class CleanupCommandTest {
     @Test
     void exitsWithThreeWhenRowsWereSkipped() throws Exception {
         TestDatabase db = POSTGRES.database();
-        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
-                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+        referenceOneDoomedToken(db);
         try {
             CliRunner.Outcome outcome = CliRunner.run("cleanup", config(), "--job", "refresh-tokens");
 
@@ -96,6 +147,29 @@ class CleanupCommandTest {
 
         assertThat(outcome.succeeded()).isFalse();
         assertThat(outcome.output()).contains("--job").contains("refresh-tokens");
+    }
+
+    /** A session row that still references the doomed token rt1: its purge must skip that row. */
+    private static void referenceOneDoomedToken(TestDatabase db) {
+        db.execute("CREATE TABLE public.cli_sessions (token_id uuid REFERENCES public.refresh_tokens (id));"
+                + " INSERT INTO public.cli_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'rt1'");
+    }
+
+    private static List<JsonNode> parseLines(String stdout) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> objects = new ArrayList<>();
+        for (String line : stdout.lines().toList()) {
+            JsonNode parsed = json.readTree(line);
+            assertThat(parsed.isObject()).as(line).isTrue();
+            objects.add(parsed);
+        }
+        return objects;
+    }
+
+    private static List<String> fieldNames(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     private String config() throws Exception {

@@ -15,7 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Runs a command of the application's CLI in this JVM, as {@code java -jar} would, and captures its output. */
+/**
+ * Runs a command of the application's CLI in this JVM, as {@code java -jar} would, and captures its output.
+ * System.out and System.err are swapped for the run, as logback's console appenders write to whichever is
+ * current: {@code stderr} holds the CLI's own messages and the log, as a process's stderr would.
+ */
 public final class CliRunner {
     private CliRunner() {
     }
@@ -30,9 +34,11 @@ public final class CliRunner {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream originalOut = System.out;
+        PrintStream originalErr = System.err;
         PrintStream capturedOut = new PrintStream(out, true, StandardCharsets.UTF_8);
         System.setOut(capturedOut);
         try (PrintStream stdErr = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setErr(stdErr);
             TokenSweeperApplication application = new TokenSweeperApplication();
             Bootstrap<TokenSweeperConfiguration> bootstrap = new Bootstrap<>(application);
             bootstrap.addCommand(new NodeServerCommand(application));
@@ -44,6 +50,7 @@ public final class CliRunner {
                     err.toString(StandardCharsets.UTF_8), failure.orElse(null));
         } finally {
             System.setOut(originalOut);
+            System.setErr(originalErr);
         }
     }
 
