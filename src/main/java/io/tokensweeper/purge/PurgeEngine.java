@@ -81,6 +81,10 @@ public final class PurgeEngine {
         } catch (SQLException | RuntimeException e) {
             ending = Ending.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
             LOG.debug("Purge {} run {} failed", target.job(), runId, e);
+            if (runId == null) {
+                // It failed before its row was written (the table is gone, the session could not be set up).
+                runId = recordNotStarted(target, request, nodeId, ending.error());
+            }
         }
         PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), ending.status(),
                 request.dryRun(), progress == null ? 0 : progress.rows(), progress == null ? 0 : progress.batches(),

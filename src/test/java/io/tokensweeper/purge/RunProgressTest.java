@@ -157,6 +157,23 @@ class RunProgressTest {
     }
 
     @Test
+    void aRunWhoseTableIsGoneIsRecordedAsFailedNamingIt() {
+        TestDatabase db = POSTGRES.database();
+        PurgeService service = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES);
+        db.execute("ALTER TABLE public.refresh_tokens RENAME TO refresh_tokens_old");
+        try {
+            PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).isEqualTo(RunStatus.FAILED);
+            assertThat(result.error()).contains("public.refresh_tokens no longer exists");
+            assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs"))
+                    .isEqualTo("failed: " + result.error());
+        } finally {
+            db.execute("ALTER TABLE public.refresh_tokens_old RENAME TO refresh_tokens");
+        }
+    }
+
+    @Test
     void aDryRunWaitsNoLongerThanTheLockTimeout() throws Exception {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 10, true);
