@@ -1,0 +1,250 @@
+package io.tokensweeper.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.codahale.metrics.MetricRegistry;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * REVIEW (second, adversarial reading of the purge engine, issues 10 and 11). Tests named
+ * {@code reviewFails_*} FAIL on the code as reviewed and prove a finding; tests named {@code reviewHolds_*}
+ * pass and record what was tried and held up.
+ */
+class ReviewPurgeEngineTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    private static final CleanupFactory CONFIG =
+            PurgeFixture.refreshTokensOnly("public", "refresh_tokens", "expires_at", "revoked");
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    @BeforeEach
+    void freshTable() {
+        POSTGRES.database().execute("""
+                DROP TABLE IF EXISTS public.refresh_tokens, public.refresh_tokens_old CASCADE;
+                CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
+                  expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
+                TRUNCATE sweeper.cleanup_runs;
+                """);
+    }
+
+    private static void seed(String tag, int rows, boolean doomed) {
+        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
+                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+    }
+
+    private static long count(String where) {
+        return POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens WHERE " + where);
+    }
+
+    /** Heap tuples read by scans of the table (TID range scans count here), once every backend flushed. */
+    private static long tuplesRead() throws InterruptedException {
+        long last = -1;
+        for (int i = 0; i < 20; i++) {
+            long now = POSTGRES.database().queryLong("SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables"
+                    + " WHERE relid = 'public.refresh_tokens'::regclass");
+            if (now == last) {
+                return now;
+            }
+            last = now;
+            Thread.sleep(1_500);
+        }
+        return last;
+    }
+
+    /**
+     * FINDING: within one piece (HeapPurge's range of sizer.blocks() blocks), RangeDeleter.drain sends every
+     * statement over [position, end of piece), not over the blocks the sizer now thinks right. When the piece
+     * is large (a sparse front grew the sizer up to 16,384 blocks) and the back is dense, each batch re-reads
+     * and re-sorts the whole rest of the piece: D/size statements each reading ~half the piece, quadratic.
+     * RunProgressTest only checks the row bound, which holds; the cost is what "nothing is read twice" promises.
+     */
+    @Test
+    void reviewFails_aDensePieceBehindASparseFrontIsReadOnceNotOncePerBatch() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("front", 60_000, false);
+        seed("back", 60_000, true);
+        db.execute("DELETE FROM public.refresh_tokens WHERE tag = 'front' AND id % 100 <> 0");
+        db.execute("VACUUM ANALYZE public.refresh_tokens");
+        long tuples = count("true");
+        long before = tuplesRead();
+
+        HikariConfig poolConfig = new HikariConfig();
+        poolConfig.setJdbcUrl(db.url());
+        poolConfig.setUsername(db.user());
+        poolConfig.setPassword(db.password());
+        poolConfig.setMaximumPoolSize(5);
+        PurgeResult result;
+        // Its own pool, closed after the run: a backend flushes its statistics when it exits.
+        try (HikariDataSource pool = new HikariDataSource(poolConfig)) {
+            PurgeService service = new PurgeService(CONFIG, PurgeFixture.SMALL_BATCHES.withSize(1_000), pool, "sweeper",
+                    new MetricRegistry(), "review-node", Clock.systemUTC());
+            service.start();
+            result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        }
+        long read = tuplesRead() - before;
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(60_000);
+        // One lap reads each tuple about once (the density sample and the end recheck add a little).
+        assertThat(read).as("heap tuples read by one lap over a table of %d tuples (%d batches)", tuples,
+                result.batches()).isLessThanOrEqualTo(3 * tuples);
+    }
+
+    /**
+     * FINDING: maxRunTime is checked only between pieces, so a piece that goes row by row (rows locked by an
+     * auth-service transaction: 3 attempts of lock_timeout plus 2 pauses of lock_timeout per row, and before
+     * that ~2 failing statements per block of the binary split) runs as long as it takes. With the defaults
+     * (lock_timeout 2 s, size 5,000) one piece of locked rows is hours, whatever maxRunTime says.
+     */
+    @Test
+    void reviewFails_maxRunTimeIsHonouredInsideAPieceOfLockedRows() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 3_000, true);
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withLockTimeout(Duration.ofMillis(100))
+                .withMaxRunTime(Duration.ofSeconds(1));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+        PurgeResult result;
+        long startedNanos;
+        long tookMillis;
+        try (Connection locker = db.dataSource().getConnection(); Statement statement = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            statement.execute("SET application_name = 'auth-service'");
+            statement.execute("SELECT * FROM public.refresh_tokens WHERE id <= 30 FOR UPDATE");
+            startedNanos = System.nanoTime();
+            result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            tookMillis = (System.nanoTime() - startedNanos) / 1_000_000;
+            locker.rollback();
+        }
+
+        assertThat(tookMillis).as("run with maxRunTime 1 s: %s", result.summary()).isLessThan(5_000);
+    }
+
+    /**
+     * FINDING: the stop signal (SIGTERM, Managed.stop) is only looked at between pieces too; its pause wakes,
+     * but the row-by-row loop goes on. A node asked to stop keeps its fence and its connection for as long as
+     * the piece takes (here ~15 s; with the defaults, hours), past any shutdown grace period.
+     */
+    @Test
+    void reviewFails_aStopRequestEndsARunInsideAPieceOfLockedRows() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 3_000, true);
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withLockTimeout(Duration.ofMillis(100));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+        try (Connection locker = db.dataSource().getConnection(); Statement statement = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            statement.execute("SELECT * FROM public.refresh_tokens WHERE id <= 30 FOR UPDATE");
+            CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                    () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+            Thread.sleep(1_500);
+            long stopNanos = System.nanoTime();
+            service.requestStop();
+            PurgeResult result = run.get(120, TimeUnit.SECONDS);
+            long afterStopMillis = (System.nanoTime() - stopNanos) / 1_000_000;
+            locker.rollback();
+
+            assertThat(afterStopMillis).as("time from the stop request to the end of the run: %s", result.summary())
+                    .isLessThan(3_000);
+        }
+    }
+
+    /**
+     * FINDING: the fence is keyed by the OID read when the run starts, while every statement names the table.
+     * A table swapped by renames during a run (blue/green rebuild, a migration tool's copy-and-swap) is then
+     * purged by the old run under the old OID's fence while a second node fences the new OID: two purges of
+     * the same table overlap, and the second closes the first's live history row as 'interrupted'.
+     */
+    @Test
+    void reviewFails_aTableSwappedDuringARunStillHasOnePurgeAtATime() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 1_000, true);
+        BatchSettings slow = PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(100));
+        PurgeService nodeA = PurgeFixture.start(db, CONFIG, slow);
+        CompletableFuture<PurgeResult> runA = CompletableFuture.supplyAsync(
+                () -> nodeA.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+        for (int i = 0; i < 100 && db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'"
+                + " AND rows_deleted > 0") == 0; i++) {
+            Thread.sleep(50);
+        }
+        db.execute("""
+                ALTER TABLE public.refresh_tokens RENAME TO refresh_tokens_old;
+                CREATE TABLE public.refresh_tokens (LIKE public.refresh_tokens_old INCLUDING ALL);
+                INSERT INTO public.refresh_tokens SELECT * FROM public.refresh_tokens_old;
+                """);
+        PurgeService nodeB = new PurgeService(CONFIG, slow, db.dataSource(), "sweeper", new MetricRegistry(), "node-b",
+                Clock.systemUTC());
+        nodeB.start();
+        PurgeResult runB = nodeB.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        PurgeResult a = runA.get(120, TimeUnit.SECONDS);
+
+        assertThat(runB.status()).as("node B while node A purges the same table: %s | A: %s", runB.summary(),
+                a.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(runB.error()).contains("another purge");
+    }
+
+    /**
+     * HELD: rows un-revoked or given a later expiry by a transaction that commits while the purge's DELETE
+     * waits for them (HOT update in place, and a non-HOT update that moves the row) are judged as they are
+     * now: kept. Whichever path is waiting (range statement, split, row by row) re-checks the predicate.
+     */
+    @Test
+    void reviewHolds_rowsMadeLiveWhileTheDeleteWaitsAreKept() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("CREATE INDEX ON public.refresh_tokens (expires_at)");
+        seed("doomed", 2_000, true);
+        db.execute("UPDATE public.refresh_tokens SET revoked = true, expires_at = now() + interval '1 day',"
+                + " tag = 'unrevoked' WHERE id IN (50, 1500)");
+        db.execute("UPDATE public.refresh_tokens SET tag = 'extended' WHERE id IN (60, 1600)");
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(500).withLockTimeout(Duration.ofMillis(700));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+        PurgeResult result;
+        try (Connection auth = db.dataSource().getConnection(); Statement statement = auth.createStatement()) {
+            auth.setAutoCommit(false);
+            // revoked = false only: a HOT update; expires_at is indexed: a new index entry, a moved row
+            statement.execute("UPDATE public.refresh_tokens SET revoked = false WHERE tag = 'unrevoked'");
+            statement.execute("UPDATE public.refresh_tokens SET expires_at = now() + interval '30 days'"
+                    + " WHERE tag = 'extended'");
+            CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                    () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+            Thread.sleep(1_000);
+            auth.commit();
+            result = run.get(120, TimeUnit.SECONDS);
+        }
+
+        assertThat(db.queryString("SELECT string_agg(id::text, ',' ORDER BY id) FROM public.refresh_tokens"))
+                .as(result.summary()).isEqualTo("50,60,1500,1600");
+        assertThat(result.rowsDeleted()).isEqualTo(1_996);
+    }
+
+    /** HELD: the fence works for OIDs above 2^31 ((int) oid in the lock, the unsigned oid in pg_locks). */
+    @Test
+    void reviewHolds_theFenceWorksForOidsAbove2To31() throws Exception {
+        long oid = 3_000_000_123L;
+        try (Connection holder = POSTGRES.database().dataSource().getConnection();
+             Connection other = POSTGRES.database().dataSource().getConnection()) {
+            assertThat(RunFence.tryAcquire(holder, oid)).isTrue();
+            assertThat(RunFence.tryAcquire(other, oid)).isFalse();
+            assertThat(RunFence.isHeld(other, oid)).isTrue();
+            assertThat(RunFence.holder(other, oid)).startsWith("backend pid ");
+            RunFence.release(holder, oid);
+            assertThat(RunFence.isHeld(other, oid)).isFalse();
+        }
+    }
+}
