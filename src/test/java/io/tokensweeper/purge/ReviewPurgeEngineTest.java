@@ -200,6 +200,43 @@ class ReviewPurgeEngineTest {
     }
 
     /**
+     * FINDING: the target (column types, flag rules) is read from the catalog once, at node start; every run
+     * then builds its predicate from that cached view. The auth service migrating {@code expires_at} from
+     * timestamptz to timestamp (UTC wall clock) while the node runs turns {@code expires_at < now()} into a
+     * comparison of a naive value read in the session's TimeZone (pgjdbc sends the JVM's zone): on a node
+     * east of UTC, tokens that expire hours from now are deleted. A node started after the migration builds
+     * the safe two-sided predicate for naive columns; the running one never does. Re-resolve (or at least
+     * re-check) the target's columns at the start of each run, and refuse the run when they changed.
+     */
+    @Test
+    void reviewFails_aColumnTypeChangedAfterStartNeverDeletesLiveRows() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 100, true);
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'live', now() + interval '2 hours'"
+                + " FROM generate_series(1, 100)");
+        HikariConfig poolConfig = new HikariConfig();
+        poolConfig.setJdbcUrl(db.url());
+        poolConfig.setUsername(db.user());
+        poolConfig.setPassword(db.password());
+        poolConfig.setMaximumPoolSize(5);
+        // What pgjdbc does on a node whose JVM runs in Asia/Tokyo.
+        poolConfig.setConnectionInitSql("SET TIME ZONE 'Asia/Tokyo'");
+        PurgeResult result;
+        try (HikariDataSource pool = new HikariDataSource(poolConfig)) {
+            PurgeService node = new PurgeService(CONFIG, PurgeFixture.SMALL_BATCHES, pool, "sweeper",
+                    new MetricRegistry(), "tokyo-node", Clock.systemUTC());
+            node.start();
+            // The auth service's migration, while the node runs: the same instants, now as UTC wall clock.
+            db.execute("ALTER TABLE public.refresh_tokens ALTER COLUMN expires_at TYPE timestamp"
+                    + " USING expires_at AT TIME ZONE 'UTC'");
+            result = node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        }
+
+        assertThat(count("tag = 'live'")).as("live tokens (expiring in 2 h) left after: %s", result.summary())
+                .isEqualTo(100);
+    }
+
+    /**
      * HELD: rows un-revoked or given a later expiry by a transaction that commits while the purge's DELETE
      * waits for them (HOT update in place, and a non-HOT update that moves the row) are judged as they are
      * now: kept. Whichever path is waiting (range statement, split, row by row) re-checks the predicate.
