@@ -38,7 +38,7 @@ class ReviewPurgeEngineTest {
     @BeforeEach
     void freshTable() {
         POSTGRES.database().execute("""
-                DROP TABLE IF EXISTS public.refresh_tokens, public.refresh_tokens_old CASCADE;
+                DROP TABLE IF EXISTS public.children, public.refresh_tokens, public.refresh_tokens_old CASCADE;
                 CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
                   expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
                 TRUNCATE sweeper.cleanup_runs;
@@ -234,6 +234,103 @@ class ReviewPurgeEngineTest {
 
         assertThat(count("tag = 'live'")).as("live tokens (expiring in 2 h) left after: %s", result.summary())
                 .isEqualTo(100);
+    }
+
+    /**
+     * FINDING (performance cliff): one referenced row in a block sends the whole block row by row, one
+     * transaction per doomed row. With 5% of 30,000 doomed rows still referenced (NO ACTION, indexed), the run
+     * took 28,500 transactions and ~20 s instead of 9 statements and ~0.6 s (31x; measured on this machine).
+     * Token tables where many rows are referenced (sessions, families) pay this on every block. The
+     * foreign keys are known at start: leave still-referenced rows out of the pick with a NOT EXISTS per
+     * RESTRICT/NO ACTION key (counting them as skipped), or bisect inside the block by line pointer.
+     */
+    @Test
+    void reviewFails_aFewReferencedRowsPerBlockDoNotTurnTheRunIntoOneTransactionPerRow() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 30_000, true);
+        db.execute("""
+                CREATE TABLE public.children (id serial PRIMARY KEY, token_id bigint REFERENCES public.refresh_tokens (id));
+                CREATE INDEX ON public.children (token_id);
+                INSERT INTO public.children (token_id) SELECT id FROM public.refresh_tokens WHERE id % 20 = 0;
+                """);
+        PurgeResult result = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES.withSize(5_000))
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.rowsDeleted()).isEqualTo(28_500);
+        assertThat(result.rowsSkipped()).isEqualTo(1_500);
+        assertThat(result.batches()).as("transactions for 28,500 deletable rows at batch.size 5,000: %s",
+                result.summary()).isLessThan(1_000);
+    }
+
+    /**
+     * FINDING (design): a trigger that refuses every DELETE (a "no deletes" guard, an audit trigger whose
+     * INSERT lacks a privilege) is treated as a fault of each row: every run bisects every piece and then
+     * tries every doomed row alone, deletes nothing, and reports them all skipped (30,000 rows: ~27 s here;
+     * a 10M-row table: hours per run, every run). When every single row of a block fails for the same
+     * trigger, the trigger, not the rows, is the cause: end the run failed, naming it.
+     */
+    @Test
+    void reviewFails_aTriggerThatRefusesEveryDeleteFailsTheRunInsteadOfTryingEveryRow() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 30_000, true);
+        db.execute("""
+                CREATE OR REPLACE FUNCTION public.no_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'deletes are not allowed'; END $$;
+                CREATE TRIGGER no_deletes BEFORE DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.no_deletes();
+                """);
+        long started = System.nanoTime();
+        PurgeResult result = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES.withSize(5_000))
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        long tookMillis = (System.nanoTime() - started) / 1_000_000;
+
+        assertThat(result.status()).as("%d ms: %s", tookMillis, result.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(result.error()).contains("no_deletes");
+    }
+
+    /**
+     * HELD: a stale resume position (left mid-table by a run cut by maxRunTime) after the table was truncated
+     * and refilled smaller, rewritten by VACUUM FULL, or emptied; a table of dead tuples only; an empty table.
+     */
+    @Test
+    void reviewHolds_staleResumePositionsAndOddTablesNeverStallThePurge() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 30_000, true);
+        PurgeService cut = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES.withSize(500)
+                .withPause(Duration.ofMillis(30)).withMaxRunTime(Duration.ofSeconds(1)));
+        assertThat(cut.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status()).isEqualTo(RunStatus.INTERRUPTED);
+        long resumeBlock = db.queryLong("SELECT resume_block FROM sweeper.cleanup_runs ORDER BY id DESC LIMIT 1");
+        assertThat(resumeBlock).isPositive();
+        PurgeService node = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES.withSize(500));
+
+        // truncated and refilled smaller than the resume position
+        db.execute("TRUNCATE public.refresh_tokens");
+        seed("doomed", 50, true);
+        seed("live", 50, false);
+        PurgeResult afterTruncate = node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(afterTruncate.rowsDeleted()).as(afterTruncate.summary()).isEqualTo(50);
+
+        // rewritten by VACUUM FULL between runs: rows moved in front of the resume position
+        seed("doomed", 20_000, true);
+        db.execute("DELETE FROM public.refresh_tokens WHERE id % 3 = 0 AND tag = 'doomed'");
+        long doomedBefore = count("tag = 'doomed'");
+        PurgeResult beforeRewrite = cut.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        db.execute("VACUUM FULL public.refresh_tokens");
+        PurgeResult afterRewrite = node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(afterRewrite.status()).as(afterRewrite.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(beforeRewrite.rowsDeleted() + afterRewrite.rowsDeleted()).isEqualTo(doomedBefore);
+        assertThat(count("tag = 'doomed'")).isZero();
+        assertThat(count("tag = 'live'")).isEqualTo(50);
+
+        // dead tuples only (no vacuum yet), then an empty table
+        seed("live-then-gone", 5_000, false);
+        db.execute("DELETE FROM public.refresh_tokens");
+        assertThat(node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status()).isEqualTo(RunStatus.SUCCEEDED);
+        db.execute("TRUNCATE public.refresh_tokens");
+        PurgeResult empty = node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(empty.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(empty.rowsDeleted()).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'")).isZero();
     }
 
     /**
