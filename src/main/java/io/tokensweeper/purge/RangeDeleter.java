@@ -50,16 +50,22 @@ final class RangeDeleter {
         this.stopSignal = stopSignal;
     }
 
-    /** Deletes every doomed row of [from, to) that can be deleted; the lap's position ends at {@code to}. */
+    /**
+     * Deletes every doomed row of [from, to) that can be deleted; the lap's position ends at {@code to}. Each
+     * statement covers at most the sizer's current number of blocks: a statement over the whole rest of a
+     * large piece would re-read (and re-sort) that rest once per batch when the piece turns out dense.
+     */
     void drain(Tid from, Tid to) throws SQLException, RunFailedException, InterruptedException {
         Tid position = from;
         while (position.compareTo(to) < 0) {
             Tid start = position;
+            Tid sized = Tid.blockStart(start.block() + sizer.blocks());
+            Tid end = sized.compareTo(to) < 0 ? sized : to;
             PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
             try {
                 progress.commit(connection, () -> {
-                    result[0] = statements.deleteRange(connection, start, to, batch.size());
-                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : to;
+                    result[0] = statements.deleteRange(connection, start, end, batch.size());
+                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : end;
                     recordKeptSilently(result[0].kept());
                     progress.deleted(result[0].deleted());
                     progress.lap().advanceTo(next);
@@ -69,8 +75,9 @@ final class RangeDeleter {
                 if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                     sizer.tooLarge();
                 }
-                split(start, to, failure);
-                return;
+                split(start, end, failure);
+                position = progress.lap().position();
+                continue;
             }
             boolean hitLimit = result[0].picked() == batch.size();
             position = progress.lap().position();
