@@ -118,7 +118,7 @@ class ReviewPurgeEngineTest {
      * (lock_timeout 2 s, size 5,000) one piece of locked rows is hours, whatever maxRunTime says.
      */
     @Test
-    void reviewFails_maxRunTimeIsHonouredInsideAPieceOfLockedRows() throws Exception {
+    void reviewFixed_maxRunTimeIsHonouredInsideAPieceOfLockedRows() throws Exception {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 3_000, true);
         BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withLockTimeout(Duration.ofMillis(100))
@@ -146,7 +146,7 @@ class ReviewPurgeEngineTest {
      * the piece takes (here ~15 s; with the defaults, hours), past any shutdown grace period.
      */
     @Test
-    void reviewFails_aStopRequestEndsARunInsideAPieceOfLockedRows() throws Exception {
+    void reviewFixed_aStopRequestEndsARunInsideAPieceOfLockedRows() throws Exception {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 3_000, true);
         BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withLockTimeout(Duration.ofMillis(100));
