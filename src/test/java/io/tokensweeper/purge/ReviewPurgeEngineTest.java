@@ -359,6 +359,39 @@ class ReviewPurgeEngineTest {
     }
 
     /**
+     * FINDING: when the run's own session dies (pg_terminate_backend by a DBA, a proxy or failover closing
+     * it, idle_session_timeout during a long pause) the node stays alive, the run ends 'failed' in Java and
+     * in the log, but its history row stays 'running': finish() writes on the dead session and its error is
+     * swallowed. It stays 'running' until some later run or node start closes it as "abandoned ... its node
+     * died", which is wrong too. The counts in the row are exact (checked here). Write the end through a
+     * fresh connection when the session is gone (the server released the fence with it).
+     */
+    @Test
+    void reviewFails_aRunWhoseSessionIsKilledIsNotLeftRunningWhileItsNodeLives() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 2_000, true);
+        BatchSettings slow = PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(50));
+        PurgeService node = PurgeFixture.start(db, CONFIG, slow);
+        CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                () -> node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+        for (int i = 0; i < 100 && db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'"
+                + " AND rows_deleted > 0") == 0; i++) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(300);
+        db.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND classid = " + 0x5357 + " AND database = (SELECT oid FROM pg_database"
+                + " WHERE datname = current_database())");
+        PurgeResult result = run.get(60, TimeUnit.SECONDS);
+
+        assertThat(result.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .as("history counts").isEqualTo(2_000 - count("true"));
+        assertThat(db.queryString("SELECT status FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .as("history status of a run that ended, on a live node: %s", result.summary()).isEqualTo("failed");
+    }
+
+    /**
      * HELD: rows un-revoked or given a later expiry by a transaction that commits while the purge's DELETE
      * waits for them (HOT update in place, and a non-HOT update that moves the row) are judged as they are
      * now: kept. Whichever path is waiting (range statement, split, row by row) re-checks the predicate.
