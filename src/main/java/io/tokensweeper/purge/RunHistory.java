@@ -118,6 +118,17 @@ public final class RunHistory {
         }
     }
 
+    /** The end of a run whose own session failed, unless its row was ended already. */
+    void finishIfRunning(Connection connection, long runId, RunStatus status, String error) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table
+                + " SET status = ?, finished_at = now(), error = ? WHERE id = ? AND status = 'running'")) {
+            statement.setString(1, status.id());
+            statement.setString(2, error);
+            statement.setLong(3, runId);
+            statement.executeUpdate();
+        }
+    }
+
     /** A dry run's count: the rows that would go. */
     void recordDryRunCount(Connection connection, long runId, long rows) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("UPDATE " + table

@@ -367,7 +367,7 @@ class ReviewPurgeEngineTest {
      * fresh connection when the session is gone (the server released the fence with it).
      */
     @Test
-    void reviewFails_aRunWhoseSessionIsKilledIsNotLeftRunningWhileItsNodeLives() throws Exception {
+    void reviewFixed_aRunWhoseSessionIsKilledIsNotLeftRunningWhileItsNodeLives() throws Exception {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 2_000, true);
         BatchSettings slow = PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(50));
@@ -389,6 +389,8 @@ class ReviewPurgeEngineTest {
                 .as("history counts").isEqualTo(2_000 - count("true"));
         assertThat(db.queryString("SELECT status FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
                 .as("history status of a run that ended, on a live node: %s", result.summary()).isEqualTo("failed");
+        assertThat(db.queryString("SELECT error FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .contains("terminating connection");
     }
 
     /**
