@@ -56,9 +56,12 @@ final class HeapPurge {
             LOG.info("Purge {} run {} continues where the last run stopped, at block {} of {}", target.job(),
                     progress.runId(), lap.origin().block(), lap.tableBlocks());
         }
-        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
-                stopSignal);
         Instant deadline = started.plus(batch.maxRunTime());
+        // Checked between statements and between single rows too; the deadline only once the run has moved
+        // the position on, so that every run, however short its maxRunTime, makes progress.
+        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
+                stopSignal, () -> stopSignal.isStopRequested()
+                        || (!lap.position().equals(lap.origin()) && clock.instant().isAfter(deadline)));
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         boolean progressed = false;
         while (true) {

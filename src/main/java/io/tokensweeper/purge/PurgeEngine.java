@@ -71,7 +71,12 @@ public final class PurgeEngine {
                     nodeId, request.dryRun() ? ", dry run" : "");
             closeAbandoned(session, target, runId, nodeId);
             ending = work(session, target, request, progress, started);
-            finish(session.connection(), runId, ending);
+            try {
+                finish(session.connection(), runId, ending);
+            } catch (SQLException e) {
+                LOG.debug("Purge {} run {}: could not record its end on its own session", target.job(), runId, e);
+                finishOnAnotherConnection(target, runId, ending);
+            }
         } catch (FencedSession.FenceHeldException e) {
             ending = Ending.failed(e.getMessage());
             runId = recordNotStarted(target, request, nodeId, e.getMessage());
@@ -84,6 +89,8 @@ public final class PurgeEngine {
             if (runId == null) {
                 // It failed before its row was written (the table is gone, the session could not be set up).
                 runId = recordNotStarted(target, request, nodeId, ending.error());
+            } else {
+                finishOnAnotherConnection(target, runId, ending);
             }
         }
         PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), ending.status(),
@@ -168,6 +175,20 @@ public final class PurgeEngine {
         history.finish(connection, runId, ending.status(), ending.error());
         if (!connection.getAutoCommit()) {
             connection.commit();
+        }
+    }
+
+    /**
+     * The run's session failed before its end was recorded (it was killed, or the database went away): the
+     * run is over and its fence went with the session, so record the end on a fresh connection rather than
+     * leave the row 'running' while this node lives. A row already ended (or closed by another run) stays.
+     */
+    private void finishOnAnotherConnection(PurgeTarget target, long runId, Ending ending) {
+        try (Connection connection = dataSource.getConnection()) {
+            history.finishIfRunning(connection, runId, ending.status(), ending.error());
+        } catch (SQLException e) {
+            LOG.warn("Purge {} run {}: could not record its end ({}); the next run closes it", target.job(), runId,
+                    e.getMessage());
         }
     }
 

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,9 +38,12 @@ final class RangeDeleter {
     private final BatchSizer sizer;
     private final BatchSettings batch;
     private final StopSignal stopSignal;
+    /** A stop was requested, or the run is out of time (once it has moved on): return between rows or statements. */
+    private final BooleanSupplier mustStop;
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
-                 RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal) {
+                 RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal,
+                 BooleanSupplier mustStop) {
         this.connection = connection;
         this.target = target;
         this.tableOid = tableOid;
@@ -48,18 +52,29 @@ final class RangeDeleter {
         this.sizer = sizer;
         this.batch = batch;
         this.stopSignal = stopSignal;
+        this.mustStop = mustStop;
     }
 
-    /** Deletes every doomed row of [from, to) that can be deleted; the lap's position ends at {@code to}. */
+    /**
+     * Deletes every doomed row of [from, to) that can be deleted; the lap's position ends at {@code to}, or
+     * earlier when the run must stop (a piece that goes row by row may take far longer than maxRunTime). Each
+     * statement covers at most the sizer's current number of blocks: a statement over the whole rest of a
+     * large piece would re-read (and re-sort) that rest once per batch when the piece turns out dense.
+     */
     void drain(Tid from, Tid to) throws SQLException, RunFailedException, InterruptedException {
         Tid position = from;
         while (position.compareTo(to) < 0) {
+            if (mustStop.getAsBoolean()) {
+                return;
+            }
             Tid start = position;
+            Tid sized = Tid.blockStart(start.block() + sizer.blocks());
+            Tid end = sized.compareTo(to) < 0 ? sized : to;
             PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
             try {
                 progress.commit(connection, () -> {
-                    result[0] = statements.deleteRange(connection, start, to, batch.size());
-                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : to;
+                    result[0] = statements.deleteRange(connection, start, end, batch.size());
+                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : end;
                     recordKeptSilently(result[0].kept());
                     progress.deleted(result[0].deleted());
                     progress.lap().advanceTo(next);
@@ -69,8 +84,9 @@ final class RangeDeleter {
                 if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                     sizer.tooLarge();
                 }
-                split(start, to, failure);
-                return;
+                split(start, end, failure);
+                position = progress.lap().position();
+                continue;
             }
             boolean hitLimit = result[0].picked() == batch.size();
             position = progress.lap().position();
@@ -98,6 +114,9 @@ final class RangeDeleter {
         List<PurgeStatements.Row> rows = statements.doomedRows(connection, from, to);
         connection.commit();
         for (PurgeStatements.Row row : rows) {
+            if (mustStop.getAsBoolean()) {
+                return;
+            }
             deleteRow(row, ROW_ATTEMPTS, row.tid().next());
         }
         progress.commit(connection, () -> progress.lap().advanceTo(to));
@@ -106,6 +125,9 @@ final class RangeDeleter {
     /** Comes back once to the rows skipped so far in this run. */
     void retrySkipped() throws SQLException, RunFailedException, InterruptedException {
         for (Tid tid : progress.skipped().retained()) {
+            if (mustStop.getAsBoolean()) {
+                return;
+            }
             Optional<PurgeStatements.Row> row = statements.stillDoomed(connection, tid);
             connection.commit();
             if (row.isEmpty()) {

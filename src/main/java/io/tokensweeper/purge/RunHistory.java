@@ -83,6 +83,12 @@ public final class RunHistory {
                 status.id(), error, runId);
     }
 
+    /** The end of a run whose own session failed, unless its row was ended already. */
+    void finishIfRunning(Connection connection, long runId, RunStatus status, String error) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET status = ?, finished_at = now(), error = ?"
+                + " WHERE id = ? AND status = 'running'", status.id(), error, runId);
+    }
+
     /** A dry run's count: the rows that would go. */
     void recordDryRunCount(Connection connection, long runId, long rows) throws SQLException {
         Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = ? WHERE id = ?", rows, runId);
