@@ -23,6 +23,11 @@ public enum ColumnType {
         return Optional.empty();
     }
 
+    /** The name in pg_type. */
+    public String pgTypeName() {
+        return pgTypeName;
+    }
+
     public boolean isTimestamp() {
         return this != BOOLEAN;
     }

@@ -102,6 +102,15 @@ public final class PurgeEngine {
         return result;
     }
 
+    /** A run that must not start: the target no longer passes the checks it passed at start. Recorded as failed. */
+    public PurgeResult refuse(PurgeTarget target, PurgeRequest request, String nodeId, String reason) {
+        Long runId = recordNotStarted(target, request, nodeId, reason);
+        PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), RunStatus.FAILED, request.dryRun(),
+                0, 0, 0, List.of(), Duration.ZERO, nodeId, reason);
+        log(result);
+        return result;
+    }
+
     private void closeAbandoned(FencedSession session, PurgeTarget target, long runId, String nodeId)
             throws SQLException {
         int abandoned = history.closeAbandoned(session.connection(), target.job(), runId, nodeId);
@@ -144,7 +153,8 @@ public final class PurgeEngine {
 
     private Ending countDoomed(FencedSession session, PurgeTarget target, RunProgress progress) throws SQLException {
         Connection connection = session.connection();
-        long doomed = new PurgeStatements(target, "NULL").countDoomed(connection);
+        long doomed = DryRunCount.count(connection, new PurgeStatements(target, "NULL"), session.tableOid(),
+                batch.size());
         history.recordDryRunCount(connection, progress.runId(), doomed);
         progress.deleted(doomed);
         return Ending.SUCCEEDED;

@@ -105,11 +105,32 @@ public final class PurgeService implements Managed {
     }
 
     public PurgeResult run(JobName job, PurgeRequest request) {
-        PurgeTarget target = target(job).orElseThrow(() -> new IllegalStateException("Purge " + job
+        PurgeTarget known = target(job).orElseThrow(() -> new IllegalStateException("Purge " + job
                 + " is not enabled (" + config.target(job).configPath() + ".enabled), or the node has not started"));
-        PurgeResult result = engine.run(target, request, nodeId);
+        PurgeResult result;
+        try {
+            result = engine.run(recheck(job, known), request, nodeId);
+        } catch (TargetConfigurationException e) {
+            result = engine.refuse(known, request, nodeId, e.getMessage());
+        }
         metrics.get(job).record(result, clock.millis());
         return result;
+    }
+
+    /**
+     * The target as the catalog has it now: the auth service may have changed a column's type or recreated the
+     * table since this node started, and a predicate built for the old schema could delete live rows.
+     */
+    private PurgeTarget recheck(JobName job, PurgeTarget known) {
+        PurgeTarget now = new TargetCatalog(dataSource).recheck(config.target(job));
+        if (!now.equals(known)) {
+            LOG.warn("Purge {}: {} changed since it was last checked; this run works with its schema as it is now:"
+                    + " delete where {}", job, now.displayName(), DoomedRowPredicate.sql(now));
+            synchronized (this) {
+                targets.put(job, now);
+            }
+        }
+        return now;
     }
 
     /** Whether a purge of the job's table is running anywhere (its fence is held), by the database's word. */

@@ -74,8 +74,10 @@ final class PurgeStatements {
         return stillDoomed(connection, List.of(tid)).stream().findFirst();
     }
 
-    long countDoomed(Connection connection) throws SQLException {
-        return Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table + " WHERE " + predicate);
+    /** The doomed rows of [from, to). */
+    long countRange(Connection connection, Tid from, Tid to) throws SQLException {
+        return Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table + " WHERE ctid >= " + from.literal()
+                + " AND ctid < " + to.literal() + " AND " + predicate);
     }
 
     /** Doomed rows per block among the first blocks: where the first piece's size comes from. */

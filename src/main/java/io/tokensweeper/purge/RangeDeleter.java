@@ -40,6 +40,7 @@ final class RangeDeleter {
     private final StopSignal stopSignal;
     /** A stop was requested, or the run is out of time (once it has moved on): return between rows or statements. */
     private final BooleanSupplier mustStop;
+    private final TableGuard guard;
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
                  RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal,
@@ -53,6 +54,7 @@ final class RangeDeleter {
         this.batch = batch;
         this.stopSignal = stopSignal;
         this.mustStop = mustStop;
+        this.guard = new TableGuard(target, tableOid);
     }
 
     /**
@@ -73,6 +75,7 @@ final class RangeDeleter {
             PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
             try {
                 progress.commit(connection, () -> {
+                    guard.check(connection);
                     result[0] = statements.deleteRange(connection, start, end, batch.size());
                     Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : end;
                     recordKeptSilently(result[0].kept());
@@ -147,6 +150,7 @@ final class RangeDeleter {
         for (int attempt = 1; ; attempt++) {
             try {
                 progress.commit(connection, () -> {
+                    guard.check(connection);
                     int deleted = statements.deleteRow(connection, row.tid());
                     if (deleted == 0 && statements.stillDoomed(connection, row.tid()).isPresent()) {
                         skip(row, KEPT_SILENTLY);

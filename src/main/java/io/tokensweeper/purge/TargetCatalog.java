@@ -27,16 +27,30 @@ public final class TargetCatalog {
         this.dataSource = dataSource;
     }
 
+    /** At start: checks the target and logs what it found (side effects, a flag column of none). */
     public PurgeTarget resolve(TargetFactory config) {
+        return resolve(config, true);
+    }
+
+    /**
+     * Before each run: the same checks, quietly. The auth service owns the schema and may change a column's
+     * type or recreate the table while nodes run; a predicate built for yesterday's types could delete live
+     * rows.
+     */
+    public PurgeTarget recheck(TargetFactory config) {
+        return resolve(config, false);
+    }
+
+    private PurgeTarget resolve(TargetFactory config, boolean report) {
         try (Connection connection = dataSource.getConnection()) {
-            return resolve(connection, config);
+            return resolve(connection, config, report);
         } catch (SQLException e) {
             throw new TargetConfigurationException(config.configPath() + ": could not read the catalog for "
                     + config.getSchema() + "." + config.getTable() + ": " + e.getMessage(), e);
         }
     }
 
-    private PurgeTarget resolve(Connection connection, TargetFactory config) throws SQLException {
+    private PurgeTarget resolve(Connection connection, TargetFactory config, boolean report) throws SQLException {
         String path = config.configPath();
         String display = config.getSchema() + "." + config.getTable();
         long tableOid = findTable(connection, config, path, display);
@@ -46,7 +60,7 @@ public final class TargetCatalog {
         if (!expiresAt.type().isTimestamp()) {
             throw wrongType(path + ".expiresAtColumn", display, expiresAt, "timestamptz or timestamp");
         }
-        Optional<Column> marker = marker(connection, config, tableOid, columns, expiresAt, display);
+        Optional<Column> marker = marker(connection, config, tableOid, columns, expiresAt, display, report);
         if (expiresAt.type() == ColumnType.TIMESTAMP
                 || marker.filter(column -> column.type() == ColumnType.TIMESTAMP).isPresent()) {
             checkZoneAgrees(connection, config, path);
@@ -54,7 +68,9 @@ public final class TargetCatalog {
         checkDeletePrivilege(connection, tableOid, path, display);
         RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
         List<DeleteSideEffect> sideEffects = SideEffectCatalog.list(connection, tableOid);
-        SideEffectCatalog.log(config.job(), display, sideEffects);
+        if (report) {
+            SideEffectCatalog.log(config.job(), display, sideEffects);
+        }
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
                 config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects);
     }
@@ -134,13 +150,15 @@ public final class TargetCatalog {
 
     /** The revoked/used column, unless configured as none; refused when it could count a live row as set. */
     private static Optional<Column> marker(Connection connection, TargetFactory config, long tableOid,
-                                           Map<String, String> columns, Column expiresAt, String display)
-            throws SQLException {
+                                           Map<String, String> columns, Column expiresAt, String display,
+                                           boolean report) throws SQLException {
         String key = config.configPath() + "." + config.markerColumnKey();
         String meaning = config.markerColumnKey().replace("Column", "");
         if (TargetFactory.NO_FLAG_COLUMN.equals(config.markerColumn())) {
-            LOG.info("{}: {}, so rows of {} are deleted only when they expire, never for being {}", key,
-                    TargetFactory.NO_FLAG_COLUMN, display, meaning);
+            if (report) {
+                LOG.info("{}: {}, so rows of {} are deleted only when they expire, never for being {}", key,
+                        TargetFactory.NO_FLAG_COLUMN, display, meaning);
+            }
             return Optional.empty();
         }
         Column marker = column(columns, config.markerColumn(), key, display, "boolean, timestamptz or timestamp");

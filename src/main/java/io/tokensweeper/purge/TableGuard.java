@@ -1,0 +1,59 @@
+package io.tokensweeper.purge;
+
+import io.tokensweeper.db.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * First thing in every batch's transaction: the table the run fenced is still the one with its name, and
+ * its columns still have the types the doomed-row predicate was built for. The auth service owns the schema:
+ * a column turned from timestamptz into timestamp, or a table swapped in by renames, must stop the run, not
+ * make it delete live rows or purge beside another run. The lock is the one the DELETE takes anyway; taken
+ * first, it keeps the catalog as checked until the batch commits.
+ */
+final class TableGuard {
+    private final PurgeTarget target;
+    private final long tableOid;
+    private final String expectedColumns;
+    private final List<String> columnNames = new ArrayList<>();
+
+    TableGuard(PurgeTarget target, long tableOid) {
+        this.target = target;
+        this.tableOid = tableOid;
+        List<Column> columns = new ArrayList<>();
+        columns.add(target.expiresAt());
+        target.marker().ifPresent(columns::add);
+        columns.sort((a, b) -> a.name().compareTo(b.name()));
+        List<String> expected = new ArrayList<>();
+        for (Column column : columns) {
+            columnNames.add(column.name());
+            expected.add(column.name() + ":" + column.type().pgTypeName());
+        }
+        this.expectedColumns = String.join(",", expected);
+    }
+
+    /** SQLState of a guard failure: not about rows, so the run ends (see {@link DeleteFailure}). */
+    static final String CHANGED = "TS001";
+
+    void check(Connection connection) throws SQLException {
+        Jdbc.execute(connection, "LOCK TABLE ONLY " + target.qualifiedTable() + " IN ROW EXCLUSIVE MODE");
+        String[] now = Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint, (SELECT string_agg(a.attname || ':'"
+                        + " || t.typname, ',' ORDER BY a.attname COLLATE \"C\") FROM pg_attribute a"
+                        + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::bigint::oid"
+                        + " AND a.attname = ANY (?) AND NOT a.attisdropped)",
+                rs -> new String[] {rs.getString(1), rs.getString(2)},
+                target.qualifiedTable(), tableOid, connection.createArrayOf("text", columnNames.toArray()));
+        if (!Long.toString(tableOid).equals(now[0])) {
+            throw new SQLException("the table " + target.displayName() + " was replaced during the run (renamed,"
+                    + " or dropped and created again); this run stops, the next one purges the table that has the"
+                    + " name then", CHANGED);
+        }
+        if (!expectedColumns.equals(now[1])) {
+            throw new SQLException("the columns of " + target.displayName() + " changed during the run (were "
+                    + expectedColumns + ", now " + now[1] + "); this run stops before deleting by the old rules, the"
+                    + " next one checks the table again", CHANGED);
+        }
+    }
+}
