@@ -19,6 +19,7 @@ final class HeapPurge {
     private static final Logger LOG = LoggerFactory.getLogger(HeapPurge.class);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
     private static final long SAMPLE_BLOCKS = 32;
+    private static final long PIECE_STATEMENTS = 8;
 
     /** How the lap ended. */
     enum Outcome { COMPLETED, STOPPED, OUT_OF_TIME }
@@ -48,7 +49,8 @@ final class HeapPurge {
         Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
                 TableFacts.blocks(connection, tableOid));
         PurgeStatements statements = new PurgeStatements(target, TableFacts.keyExpression(connection, tableOid));
-        BatchSizer sizer = new BatchSizer(batch.size(),
+        // Aimed below the row limit: a statement that hits it leaves a small remainder statement behind.
+        BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4),
                 statements.doomedPerBlock(connection, lap.origin(), SAMPLE_BLOCKS));
         connection.commit();
         progress.startLap(lap);
@@ -84,7 +86,8 @@ final class HeapPurge {
             if (progressed && clock.instant().isAfter(deadline)) {
                 return Outcome.OUT_OF_TIME;
             }
-            deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks()));
+            // Each statement within the piece is sized by the sizer; the piece only paces the checks here.
+            deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks() * PIECE_STATEMENTS));
             progressed = true;
             if (!clock.instant().isBefore(nextProgressLog)) {
                 LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, {}% of the table"

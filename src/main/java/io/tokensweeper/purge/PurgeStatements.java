@@ -1,11 +1,9 @@
 package io.tokensweeper.purge;
 
 import io.tokensweeper.db.Jdbc;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,8 +12,8 @@ import java.util.Optional;
  * each row is deleted; positions only narrow it. Only numbers we computed go into TID literals.
  */
 final class PurgeStatements {
-    /** What one statement over a heap range did. {@code kept} are picked rows the DELETE did not remove. */
-    record RangeResult(long picked, long deleted, Tid lastPicked, List<Tid> kept) {
+    /** What one statement over a heap range did. */
+    record RangeResult(long picked, long deleted, Tid lastPicked) {
     }
 
     /** A doomed row that is still there, with its key for reports. */
@@ -34,33 +32,32 @@ final class PurgeStatements {
 
     /**
      * Deletes at most {@code limit} doomed rows of [from, to), the first ones in heap order, and says how
-     * many it found and deleted, the last one it found, and those it found but did not delete.
+     * many it found and deleted and the last one it found. The positions are parameters, so the server plans
+     * the statement once per session, not once per batch.
      */
     RangeResult deleteRange(Connection connection, Tid from, Tid to, int limit) throws SQLException {
         return Jdbc.one(connection, "WITH picked AS MATERIALIZED (SELECT ctid FROM ONLY " + table
-                        + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
-                        + " ORDER BY ctid LIMIT ?),"
+                        + " WHERE ctid >= ?::tid AND ctid < ?::tid AND " + predicate + " ORDER BY ctid LIMIT ?),"
                         + " deleted AS (DELETE FROM ONLY " + table + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))"
-                        + " AND " + predicate + " RETURNING ctid)"
+                        + " AND " + predicate + " RETURNING 1)"
                         + " SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM deleted),"
-                        + " (SELECT max(ctid)::text FROM picked),"
-                        + " (SELECT array_agg(ctid::text) FROM (SELECT ctid FROM picked EXCEPT SELECT ctid FROM deleted) k)",
+                        + " (SELECT max(ctid)::text FROM picked)",
                 rs -> new RangeResult(rs.getLong(1), rs.getLong(2),
-                        rs.getString(3) == null ? null : Tid.parse(rs.getString(3)), tids(rs.getArray(4))),
-                limit);
+                        rs.getString(3) == null ? null : Tid.parse(rs.getString(3))),
+                from.toString(), to.toString(), limit);
     }
 
     /** Deletes one row if it is (still) doomed; 1 or 0. */
     int deleteRow(Connection connection, Tid tid) throws SQLException {
-        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = " + tid.literal() + " AND "
-                + predicate);
+        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ?::tid AND " + predicate,
+                tid.toString());
     }
 
     /** The doomed rows of [from, to), in heap order. */
     List<Row> doomedRows(Connection connection, Tid from, Tid to) throws SQLException {
         return Jdbc.list(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
-                + " WHERE ctid >= " + from.literal() + " AND ctid < " + to.literal() + " AND " + predicate
-                + " ORDER BY ctid", PurgeStatements::row);
+                + " WHERE ctid >= ?::tid AND ctid < ?::tid AND " + predicate + " ORDER BY ctid", PurgeStatements::row,
+                from.toString(), to.toString());
     }
 
     /** Which of these positions still hold a doomed row: rows a DELETE went past without an error. */
@@ -76,8 +73,8 @@ final class PurgeStatements {
 
     /** The doomed rows of [from, to). */
     long countRange(Connection connection, Tid from, Tid to) throws SQLException {
-        return Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table + " WHERE ctid >= " + from.literal()
-                + " AND ctid < " + to.literal() + " AND " + predicate);
+        return Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table + " WHERE ctid >= ?::tid"
+                + " AND ctid < ?::tid AND " + predicate, from.toString(), to.toString());
     }
 
     /** Doomed rows per block among the first blocks: where the first piece's size comes from. */
@@ -91,14 +88,4 @@ final class PurgeStatements {
         return new Row(Tid.parse(rs.getString(1)), rs.getString(2));
     }
 
-    private static List<Tid> tids(Array array) throws SQLException {
-        if (array == null) {
-            return List.of();
-        }
-        List<Tid> tids = new ArrayList<>();
-        for (Object text : (Object[]) array.getArray()) {
-            tids.add(Tid.parse((String) text));
-        }
-        return tids;
-    }
 }
