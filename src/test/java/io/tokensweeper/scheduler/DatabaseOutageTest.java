@@ -1,6 +1,7 @@
 package io.tokensweeper.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.tokensweeper.db.Migrations;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -58,7 +60,8 @@ class DatabaseOutageTest {
 
             // 1. While idle.
             server.stop();
-            Thread.sleep(3_000);
+            await("both checks red").atMost(Duration.ofSeconds(30))
+                    .until(() -> !database.execute().isHealthy() && !scheduler.execute().isHealthy());
             HealthCheck.Result down = database.execute();
             assertThat(down.isHealthy()).isFalse();
             assertThat(down.getMessage()).startsWith("the database does not answer:");
@@ -77,14 +80,18 @@ class DatabaseOutageTest {
             admin.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at)"
                     + " SELECT gen_random_uuid(), 'live' || i, now() + interval '1 day' FROM generate_series(1, 1000) i");
             node.onDemand.run(List.of(JobName.REFRESH_TOKENS), false, Duration.ZERO);
-            while (admin.queryLong("SELECT count(*) FROM public.refresh_tokens") > 39_000) {
-                Thread.sleep(20);
-            }
+            await("the run has deleted 2,000 rows").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> admin.queryLong("SELECT count(*) FROM public.refresh_tokens") <= 39_000);
             server.stop();
-            Thread.sleep(3_000);
+            // The outage lasts on purpose: the node sees the database gone for 3 s, longer than a batch pause
+            // and the lock timeout, so the run cannot carry on through it.
+            await("the node sees the database gone for 3 s").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30))
+                    .until(() -> !database.execute().isHealthy());
             server.start();
             awaitHealthy(database::execute, scheduler::execute);
-            Thread.sleep(2_500);
+            // Quartz retries its bookkeeping after the outage: the run cut short is over once it holds no fired trigger.
+            await("Quartz has recorded the end of the run cut short").atMost(Duration.ofSeconds(60))
+                    .until(() -> admin.queryLong("SELECT count(*) FROM sweeper.qrtz_fired_triggers") == 0);
 
             List<OnDemandRuns.Outcome> redo = node.onDemand.run(List.of(JobName.REFRESH_TOKENS), false,
                     Duration.ofSeconds(60));
@@ -107,19 +114,14 @@ class DatabaseOutageTest {
     }
 
     @SafeVarargs
-    private static Duration awaitHealthy(Supplier<HealthCheck.Result>... checks) throws InterruptedException {
-        Instant start = Instant.now();
-        Instant deadline = start.plusSeconds(45);
-        while (Instant.now().isBefore(deadline)) {
-            boolean all = true;
-            for (Supplier<HealthCheck.Result> check : checks) {
-                all &= check.get().isHealthy();
-            }
-            if (all) {
-                return Duration.between(start, Instant.now());
-            }
-            Thread.sleep(200);
+    private static Duration awaitHealthy(Supplier<HealthCheck.Result>... checks) {
+        List<Supplier<HealthCheck.Result>> all = new ArrayList<>();
+        for (Supplier<HealthCheck.Result> check : checks) {
+            all.add(check);
         }
-        throw new AssertionError("not healthy again within 45 s");
+        Instant start = Instant.now();
+        await("healthy again").atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(200))
+                .until(() -> all.stream().allMatch(check -> check.get().isHealthy()));
+        return Duration.between(start, Instant.now());
     }
 }
