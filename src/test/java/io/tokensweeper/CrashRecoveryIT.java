@@ -1,6 +1,7 @@
 package io.tokensweeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tokensweeper.testing.NodeProcess;
 import io.tokensweeper.testing.PostgresExtension;
@@ -68,11 +69,15 @@ class CrashRecoveryIT {
     private NodeProcess startSlowPurgeOnSomeNode() throws Exception {
         TestDatabase db = POSTGRES.database();
         assertThat(a.post("/tasks/run-cleanup?job=refresh-tokens&wait=0").statusCode()).isEqualTo(202);
-        while (db.queryLong("SELECT count(*) FROM public.refresh_tokens") > DOOMED + LIVE - 3_000) {
-            Thread.sleep(20);
-        }
+        await("the purge has deleted 3,000 rows").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> db.queryLong("SELECT count(*) FROM public.refresh_tokens") <= DOOMED + LIVE - 3_000);
         String runner = db.queryString("SELECT node_id FROM sweeper.cleanup_runs WHERE status = 'running'");
         return "proc-a".equals(runner) ? a : b;
+    }
+
+    private static String history(TestDatabase db) {
+        return db.queryString("SELECT string_agg(trigger || '/' || node_id || '/' || status || '/'"
+                + " || coalesce(error, ''), E'\\n' ORDER BY id) FROM sweeper.cleanup_runs");
     }
 
     @Test
@@ -83,14 +88,12 @@ class CrashRecoveryIT {
 
         Instant killedAt = Instant.now();
         runner.kill();
-        Instant deadline = killedAt.plus(Duration.ofSeconds(40));
-        while (Instant.now().isBefore(deadline) && db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
-                + " WHERE trigger = 'recovery' AND status = 'succeeded'") == 0) {
-            Thread.sleep(200);
-        }
+        await("a recovery run has succeeded").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                        + " WHERE trigger = 'recovery' AND status = 'succeeded'"))
+                        .as(() -> history(db) + "\n" + survivor.tail()).isPositive());
 
-        String history = db.queryString("SELECT string_agg(trigger || '/' || node_id || '/' || status || '/'"
-                + " || coalesce(error, ''), E'\\n' ORDER BY id) FROM sweeper.cleanup_runs");
+        String history = history(db);
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE trigger = 'recovery'"
                 + " AND status = 'succeeded' AND node_id = ?", survivor.id)).as(history + "\n" + survivor.tail()).isEqualTo(1);
         long recoveredAfterMs = db.queryLong("SELECT (extract(epoch FROM started_at) * 1000)::bigint FROM"
@@ -120,23 +123,21 @@ class CrashRecoveryIT {
         NodeProcess survivor = runner == a ? b : a;
 
         runner.freeze();
-        Instant frozenAt = Instant.now();
         // Past the check-in interval plus Quartz's 7.5 s: the peer presumes the frozen node dead and recovers.
-        while (Instant.now().isBefore(frozenAt.plusSeconds(30)) && db.queryLong("SELECT count(*) FROM"
-                + " sweeper.cleanup_runs WHERE trigger = 'recovery' AND status <> 'running'") == 0) {
-            Thread.sleep(200);
-        }
+        await("the peer's recovery run has ended").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                        + " WHERE trigger = 'recovery' AND status <> 'running'"))
+                        .as(() -> history(db) + "\n" + survivor.tail()).isPositive());
         long rowsWhileFrozen = db.queryLong("SELECT count(*) FROM public.refresh_tokens");
-        Thread.sleep(1_000);
-        assertThat(db.queryLong("SELECT count(*) FROM public.refresh_tokens"))
-                .as("nobody purges while the fence holder is frozen").isEqualTo(rowsWhileFrozen);
+        // Time passes on purpose: for a second after the recovery run gave up, the table stays as it is.
+        await("nobody purges while the fence holder is frozen").during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> db.queryLong("SELECT count(*) FROM public.refresh_tokens") == rowsWhileFrozen);
         runner.thaw();
-        while (db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") > 0) {
-            Thread.sleep(200);
-        }
+        await("the thawed node's purge has ended").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                .until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") == 0);
 
-        String history = db.queryString("SELECT string_agg(trigger || '/' || node_id || '/' || status || '/'"
-                + " || coalesce(error, ''), E'\\n' ORDER BY id) FROM sweeper.cleanup_runs");
+        String history = history(db);
         System.out.println("history of the frozen-node scenario:\n" + history);
         assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs WHERE trigger = 'recovery'"))
                 .as(history).startsWith("failed: another purge of public.refresh_tokens is running, held by backend pid")

@@ -1,6 +1,7 @@
 package io.tokensweeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
@@ -58,6 +60,10 @@ class HaPairHttpTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    private static long runningRuns() {
+        return POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'");
+    }
+
     private static HttpResponse<String> get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -94,9 +100,8 @@ class HaPairHttpTest {
                 throw new IllegalStateException(e);
             }
         });
-        while (POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") == 0) {
-            Thread.sleep(20);
-        }
+        await("the first run has started").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> runningRuns() > 0);
 
         HttpResponse<String> second = post(NODE_B, "?job=refresh-tokens&wait=0");
 
@@ -118,9 +123,8 @@ class HaPairHttpTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
         assertThat(response.body()).containsPattern("refresh-tokens: (still running on node http-[ab] \\(run \\d+\\)"
                 + "|requested, not started within 0 s)");
-        while (POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") > 0) {
-            Thread.sleep(50);
-        }
+        // The run goes on after the answer; the next test starts once it has ended.
+        await("the run has ended").atMost(Duration.ofMinutes(2)).until(() -> runningRuns() == 0);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.tokensweeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -73,16 +75,29 @@ class OperatorsViewTest {
         return POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE trigger = 'cron'");
     }
 
+    /**
+     * Waits until a pause of the refresh-tokens schedule has taken hold: the trigger is paused, no node holds a
+     * fire of it (acquired, or its job running), and no run of the job is under way. From then on, nothing
+     * starts a scheduled run until it is resumed.
+     */
+    private static void awaitPauseInEffect() {
+        await("the pause has taken hold on both nodes").atMost(Duration.ofSeconds(30)).until(() ->
+                POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.qrtz_triggers WHERE trigger_name ="
+                        + " 'refresh-tokens-cron' AND trigger_state = 'PAUSED'") == 1
+                && POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.qrtz_fired_triggers"
+                        + " WHERE trigger_name = 'refresh-tokens-cron'") == 0
+                && POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                        + " WHERE job = 'refresh-tokens' AND status = 'running'") == 0);
+    }
+
     @Test
     @Order(1)
     void theDashboardShowsNodesJobsRunsAndAChartWithEverythingEscaped() throws Exception {
         POSTGRES.database().execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
                 + " SELECT gen_random_uuid(), 'd' || i, now() - interval '1 day', false FROM generate_series(1, 300) i");
         // Scheduled runs may have happened before the insert: wait for the rows to be purged, not for a count.
-        while (cronRuns() < 3 || POSTGRES.database().queryLong(
-                "SELECT count(*) FROM public.refresh_tokens WHERE token_hash LIKE 'd%'") > 0) {
-            Thread.sleep(200);
-        }
+        await("three scheduled runs and the rows purged").atMost(Duration.ofSeconds(60)).until(() -> cronRuns() >= 3
+                && POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens WHERE token_hash LIKE 'd%'") == 0);
         POSTGRES.database().execute("INSERT INTO sweeper.cleanup_runs (job, trigger, node_id, status, finished_at, error)"
                 + " VALUES ('password-resets', 'manual', 'ops-<b>evil</b>', 'failed', now(),"
                 + " 'ERROR: <script>alert(1)</script> & more')");
@@ -137,10 +152,11 @@ class OperatorsViewTest {
         HttpResponse<String> paused = admin(NODE_A, "POST", "/tasks/pause-cleanup?job=refresh-tokens", true);
         assertThat(paused.statusCode()).as(paused.body()).isEqualTo(200);
         assertThat(paused.body()).startsWith("refresh-tokens: paused cluster-wide");
-        Thread.sleep(1_500);
+        awaitPauseInEffect();
         long before = cronRuns();
-        Thread.sleep(3_000);
-        assertThat(cronRuns()).as("no scheduled run on either node while paused").isEqualTo(before);
+        // Time passes on purpose: three seconds of an every-second schedule, and no scheduled run may start.
+        await("no scheduled run on either node while paused").during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(10)).until(() -> cronRuns() == before);
 
         JsonNode jobs = new ObjectMapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(
                 "http://127.0.0.1:" + NODE_B.getLocalPort() + "/jobs")).build(), HttpResponse.BodyHandlers.ofString()).body());
@@ -158,8 +174,7 @@ class OperatorsViewTest {
         HttpResponse<String> resumed = admin(NODE_B, "POST", "/tasks/resume-cleanup?job=refresh-tokens", true);
         assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(200);
         long atResume = cronRuns();
-        Thread.sleep(3_000);
-        assertThat(cronRuns()).as("scheduled runs are back").isGreaterThan(atResume);
+        await("scheduled runs are back").atMost(Duration.ofSeconds(30)).until(() -> cronRuns() > atResume);
         assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=sessions", true).statusCode()).isEqualTo(400);
         assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=all", false).statusCode()).isEqualTo(401);
     }
@@ -169,12 +184,23 @@ class OperatorsViewTest {
     void theLabelledJobFamiliesAgreeWithTheRunHistoryOfEachNode() throws Exception {
         assertThat(admin(NODE_A, "POST", "/tasks/pause-cleanup?job=refresh-tokens", true).statusCode()).isEqualTo(200);
         try {
-            Thread.sleep(1_500);
-            while (POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'") > 0) {
-                Thread.sleep(100);
-            }
-            Thread.sleep(500); // the metrics are recorded just after the history row is completed
+            awaitPauseInEffect();
             String job = "{cleanup_job=\"refresh-tokens\"}";
+            // The metrics are recorded just after the history row is completed: wait until each node has timed
+            // as many runs as its history holds.
+            await("each node's metrics have caught up with its run history").atMost(Duration.ofSeconds(10))
+                    .until(() -> {
+                        for (DropwizardAppExtension<TokenSweeperConfiguration> node : List.of(NODE_A, NODE_B)) {
+                            double timed = new PrometheusText(admin(node, "GET", "/prometheus", true).body())
+                                    .valueOf("token_sweeper_run_duration_seconds_count" + job);
+                            if (timed < POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                                    + " WHERE node_id = ? AND job = 'refresh-tokens'",
+                                    node.getConfiguration().getNodeId())) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
             double newestSuccess = 0;
             for (DropwizardAppExtension<TokenSweeperConfiguration> node : List.of(NODE_A, NODE_B)) {
                 String id = node.getConfiguration().getNodeId();

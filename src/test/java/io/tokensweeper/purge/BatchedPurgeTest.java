@@ -1,6 +1,7 @@
 package io.tokensweeper.purge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
@@ -8,6 +9,9 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,14 +44,6 @@ class BatchedPurgeTest {
                 CREATE INDEX ON public.refresh_tokens (expires_at);
                 TRUNCATE sweeper.cleanup_runs;
                 """);
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static void seed(String tag, int rows, String expiresAt, boolean revoked) {
@@ -103,15 +99,14 @@ class BatchedPurgeTest {
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicInteger liveInserted = new AtomicInteger();
         AtomicInteger revoked = new AtomicInteger();
-        CompletableFuture<Void> inserter = CompletableFuture.runAsync(() -> {
-            // About 2,000 rows a second: busy for an auth table, slow enough for a purge to catch up with.
-            while (writing.get()) {
-                seed("live-concurrent", 20, "now() + interval '1 day'", false);
-                seed("doomed-concurrent", 20, "now() - interval '1 second'", false);
-                liveInserted.addAndGet(20);
-                pause(20);
-            }
-        });
+        // About 2,000 rows a second: busy for an auth table, slow enough for a purge to catch up with. A rate,
+        // not a wait: the inserts repeat with 20 ms between them until the writer is shut down.
+        ScheduledExecutorService inserter = Executors.newSingleThreadScheduledExecutor();
+        ScheduledFuture<?> inserts = inserter.scheduleWithFixedDelay(() -> {
+            seed("live-concurrent", 20, "now() + interval '1 day'", false);
+            seed("doomed-concurrent", 20, "now() - interval '1 second'", false);
+            liveInserted.addAndGet(20);
+        }, 0, 20, TimeUnit.MILLISECONDS);
         CompletableFuture<Void> revoker = CompletableFuture.runAsync(() -> {
             while (writing.get()) {
                 long id = ThreadLocalRandom.current().nextLong(30_001, 40_001);
@@ -125,7 +120,11 @@ class BatchedPurgeTest {
 
         PurgeResult first = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
         writing.set(false);
-        inserter.get(30, TimeUnit.SECONDS);
+        if (inserts.isDone()) {
+            inserts.get(); // a periodic task is done before its shutdown only if it threw: report why
+        }
+        inserter.shutdown(); // lets an insert under way finish, starts no other
+        assertThat(inserter.awaitTermination(30, TimeUnit.SECONDS)).as("the writer stopped").isTrue();
         revoker.get(30, TimeUnit.SECONDS);
         PurgeResult second = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
@@ -149,9 +148,8 @@ class BatchedPurgeTest {
 
         CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
                 () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-        while (db.queryLong("SELECT count(*) FROM public.refresh_tokens") > 45_000) {
-            Thread.sleep(20);
-        }
+        await("the run has deleted 5,000 rows").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> db.queryLong("SELECT count(*) FROM public.refresh_tokens") <= 45_000);
         service.requestStop();
         PurgeResult result = run.get(30, TimeUnit.SECONDS);
 

@@ -1,6 +1,7 @@
 package io.tokensweeper.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.CleanupFactory;
@@ -9,6 +10,11 @@ import io.tokensweeper.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -16,6 +22,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ClusterExactlyOnceTest {
     @RegisterExtension
     static final PostgresExtension POSTGRES = new PostgresExtension().withSetup("db/demo/auth-schema.sql");
+
+    /** How many fire times of each job the test watches: enough for every node to have joined and fired some. */
+    private static final int FIRE_TIMES = 20;
+
+    private static long fireTimes(TestDatabase db, String job) {
+        return db.queryLong("SELECT count(DISTINCT scheduled_at) FROM sweeper.cleanup_runs WHERE job = ?"
+                + " AND trigger = 'cron'", job);
+    }
 
     @Test
     void everyFireTimeRunsExactlyOnceAndRunsNeverOverlap() throws Exception {
@@ -26,38 +40,48 @@ class ClusterExactlyOnceTest {
         cleanup.getPasswordResets().setCron("* * * * * ?");
         BatchSettings batch = new BatchSettings(1000, Duration.ZERO, Duration.ofSeconds(2), Duration.ofSeconds(30),
                 Duration.ofMinutes(1));
-        // Doomed rows keep arriving, so runs have real work to do.
-        Thread writer = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    db.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
-                            + " SELECT gen_random_uuid(), md5(random()::text), now() - interval '1 day', false"
-                            + " FROM generate_series(1, 50)");
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        // Doomed rows keep arriving, 50 every 100 ms, so runs have real work to do.
+        AtomicLong inserted = new AtomicLong();
+        ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
+        ScheduledFuture<?> inserts = writer.scheduleWithFixedDelay(() -> {
+            db.execute("INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)"
+                    + " SELECT gen_random_uuid(), md5(random()::text), now() - interval '1 day', false"
+                    + " FROM generate_series(1, 50)");
+            inserted.addAndGet(50);
+        }, 0, 100, TimeUnit.MILLISECONDS);
         List<TestNode> nodes = new ArrayList<>();
-        writer.start();
         try {
             for (int i = 1; i <= 3; i++) {
                 nodes.add(new TestNode("node-" + i, POSTGRES.reconnect(db), cleanup, batch,
                         TestNode.fastCluster(), true).start());
             }
-            Thread.sleep(22_000);
+            await("each job has run " + FIRE_TIMES + " fire times").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> fireTimes(db, "refresh-tokens") >= FIRE_TIMES && fireTimes(db, "password-resets") >= FIRE_TIMES);
         } finally {
-            writer.interrupt();
-            writer.join();
+            if (inserts.isDone()) {
+                inserts.get(); // a periodic task is done before its shutdown only if it threw: report why
+            }
+            writer.shutdown(); // lets an insert under way finish, starts no other
+            assertThat(writer.awaitTermination(30, TimeUnit.SECONDS)).as("the writer stopped").isTrue();
             for (TestNode node : nodes) {
                 node.close();
             }
         }
 
         for (String job : List.of("refresh-tokens", "password-resets")) {
-            assertThat(db.queryLong("SELECT count(DISTINCT scheduled_at) FROM sweeper.cleanup_runs"
-                    + " WHERE job = ? AND trigger = 'cron'", job)).as(job + " fire times").isGreaterThanOrEqualTo(18);
+            // Every second from the first fire time seen to the last ran: none was missed.
+            assertThat(db.queryString("SELECT string_agg(s::text, ', ') FROM generate_series("
+                    + " (SELECT min(scheduled_at) FROM sweeper.cleanup_runs WHERE job = ? AND trigger = 'cron'),"
+                    + " (SELECT max(scheduled_at) FROM sweeper.cleanup_runs WHERE job = ? AND trigger = 'cron'),"
+                    + " interval '1 second') s WHERE NOT EXISTS (SELECT 1 FROM sweeper.cleanup_runs r"
+                    + " WHERE r.job = ? AND r.trigger = 'cron' AND r.scheduled_at = s)", job, job, job))
+                    .as(job + " fire times missed").isNull();
+            // ... and nothing else ran: each fire time is a whole second of that span (the count is the span's).
+            assertThat(fireTimes(db, job)).as(job + " fire times, a second apart from the first to the last")
+                    .isEqualTo(db.queryLong("SELECT extract(epoch FROM max(scheduled_at) - min(scheduled_at))::bigint + 1"
+                            + " FROM sweeper.cleanup_runs WHERE job = ? AND trigger = 'cron'", job))
+                    .isGreaterThanOrEqualTo(FIRE_TIMES);
             assertThat(db.queryLong("SELECT count(*) FROM (SELECT scheduled_at FROM sweeper.cleanup_runs"
                     + " WHERE job = ? AND trigger = 'cron' GROUP BY scheduled_at HAVING count(*) > 1) d", job))
                     .as(job + " fire times run more than once").isZero();
@@ -72,7 +96,9 @@ class ClusterExactlyOnceTest {
                 + " FROM (SELECT node_id, count(*) n FROM sweeper.cleanup_runs GROUP BY node_id ORDER BY node_id) c"));
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_triggers WHERE trigger_state IN"
                 + " ('BLOCKED', 'ACQUIRED') AND trigger_name LIKE '%-cron'")).isZero();
-        assertThat(db.queryLong("SELECT sum(rows_deleted) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'"))
-                .isGreaterThan(5_000);
+        // Every row that went was counted by exactly one run, and the runs had work to do.
+        long deleted = db.queryLong("SELECT sum(rows_deleted) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'");
+        assertThat(deleted).isPositive()
+                .isEqualTo(inserted.get() - db.queryLong("SELECT count(*) FROM public.refresh_tokens"));
     }
 }

@@ -1,6 +1,7 @@
 package io.tokensweeper.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.health.HealthCheck;
 import io.tokensweeper.db.Migrations;
@@ -55,6 +56,11 @@ class ScheduleLifecycleTest {
                 schedulerEnabled);
     }
 
+    /** When the every-second trigger fires next, in epoch milliseconds: it moves on by a second with each fire. */
+    private static long nextFireMillis(TestDatabase db) {
+        return db.queryLong("SELECT next_fire_time FROM sweeper.qrtz_triggers WHERE trigger_name = 'refresh-tokens-cron'");
+    }
+
     private static String storedCron(TestDatabase db) {
         return db.queryString("SELECT cron_expression || ' @ ' || time_zone_id FROM sweeper.qrtz_cron_triggers"
                 + " WHERE trigger_name = 'refresh-tokens-cron'");
@@ -104,7 +110,10 @@ class ScheduleLifecycleTest {
         // b starts first and removes the schedule; a starts next and stores it again: both then acquire it.
         try (TestNode b = node("b", disabledHere, BATCH, true).start();
              TestNode a = node("a", cleanup("* * * * * ?"), BATCH, true).start()) {
-            Thread.sleep(4_000);
+            // Four fires, each acquired by either node.
+            long firstFire = nextFireMillis(db);
+            await("four fires of the every-second schedule").atMost(Duration.ofSeconds(30))
+                    .until(() -> nextFireMillis(db) >= firstFire + 4_000);
         }
 
         assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE job = 'refresh-tokens'")).isPositive();
@@ -128,9 +137,8 @@ class ScheduleLifecycleTest {
                 }
             });
             manual.get(10, TimeUnit.SECONDS);
-            while (db.queryLong("SELECT count(*) FROM public.refresh_tokens") > 28_000) {
-                Thread.sleep(20);
-            }
+            await("the run has deleted 2,000 rows").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> db.queryLong("SELECT count(*) FROM public.refresh_tokens") <= 28_000);
             String runner = db.queryString("SELECT node_id FROM sweeper.cleanup_runs WHERE status = 'running'");
             TestNode running = "a".equals(runner) ? a : b;
             TestNode peer = running == a ? b : a;
@@ -163,9 +171,11 @@ class ScheduleLifecycleTest {
         CleanupFactory everySecond = cleanup("* * * * * ?");
         everySecond.getPasswordResets().setCron("* * * * * ?");
         try (TestNode quiet = node("quiet", everySecond, BATCH, false).start()) {
-            Thread.sleep(2_500);
-            assertThat(db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs")).isZero();
-            assertThat(db.queryLong("SELECT count(*) FROM sweeper.qrtz_scheduler_state")).isZero();
+            // Time passes on purpose: two and a half seconds of an every-second cron, and nothing may fire.
+            await("no run and no scheduler while the every-second crons would have fired")
+                    .during(Duration.ofMillis(2_500)).atMost(Duration.ofSeconds(10))
+                    .until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs") == 0
+                            && db.queryLong("SELECT count(*) FROM sweeper.qrtz_scheduler_state") == 0);
 
             List<OnDemandRuns.Outcome> outcomes = quiet.onDemand.run(List.of(JobName.PASSWORD_RESETS), false,
                     Duration.ofSeconds(30));
@@ -186,9 +196,12 @@ class ScheduleLifecycleTest {
                     new ClusterState(node.connection.dataSource(), "sweeper", "token-sweeper"), Clock.systemUTC());
             JobHealthCheck job = new JobHealthCheck(JobName.REFRESH_TOKENS, node.purgeService, node.cluster,
                     Duration.ZERO, Clock.systemUTC());
-            Thread.sleep(1_500);
-            assertThat(scheduler.execute().isHealthy()).as(scheduler.execute().getMessage()).isTrue();
-            assertThat(job.execute().isHealthy()).as(job.execute().getMessage()).isTrue();
+            await("both checks healthy once the node runs").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                HealthCheck.Result schedulerResult = scheduler.execute();
+                HealthCheck.Result jobResult = job.execute();
+                assertThat(schedulerResult.isHealthy()).as(schedulerResult.getMessage()).isTrue();
+                assertThat(jobResult.isHealthy()).as(jobResult.getMessage()).isTrue();
+            });
 
             node.cluster.scheduler().orElseThrow().standby();
             HealthCheck.Result standby = scheduler.execute();
@@ -199,14 +212,13 @@ class ScheduleLifecycleTest {
             // Holding the table's fence makes every run fail: the job goes stale within a few seconds.
             try (Connection fence = db.dataSource().getConnection(); Statement statement = fence.createStatement()) {
                 statement.execute("SELECT pg_advisory_lock(" + 0x5357 + ", 'public.refresh_tokens'::regclass::oid::bigint::int)");
-                Thread.sleep(3_500);
-                HealthCheck.Result stale = job.execute();
-                assertThat(stale.isHealthy()).isFalse();
+                HealthCheck.Result stale = await("the job check turns red").atMost(Duration.ofSeconds(30))
+                        .until(job::execute, result -> !result.isHealthy());
                 assertThat(stale.getMessage()).contains("last succeeded at").contains("none completed");
                 statement.execute("SELECT pg_advisory_unlock_all()");
             }
-            Thread.sleep(1_500);
-            assertThat(job.execute().isHealthy()).isTrue();
+            await("the job check green again once a run succeeds").atMost(Duration.ofSeconds(30))
+                    .until(() -> job.execute().isHealthy());
         }
     }
 

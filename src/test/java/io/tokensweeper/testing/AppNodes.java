@@ -38,7 +38,15 @@ public final class AppNodes {
                 ConfigOverride.config("nodeId", id),
                 ConfigOverride.config("scheduler.checkinInterval", "1s"),
                 ConfigOverride.config("server.applicationConnectors[0].port", "0"),
-                ConfigOverride.config("server.adminConnectors[0].port", "0")));
+                ConfigOverride.config("server.adminConnectors[0].port", "0"),
+                // Quiet, so that a failure stands out: warnings and errors only (config.yml's own loggers, at
+                // INFO for ours, included), and each node's request log in a file of its own.
+                ConfigOverride.config("logging.level", "WARN"),
+                ConfigOverride.config("logging.loggers.io\\.tokensweeper", "WARN"),
+                ConfigOverride.config("server.requestLog.appenders[0].type", "file"),
+                ConfigOverride.config("server.requestLog.appenders[0].currentLogFilename",
+                        "target/request-logs/" + id + ".log"),
+                ConfigOverride.config("server.requestLog.appenders[0].archive", "false")));
         overrides.addAll(List.of(extra));
         return new DropwizardAppExtension<>(TokenSweeperApplication.class, "config.yml",
                 overrides.toArray(ConfigOverride[]::new));

@@ -1,5 +1,7 @@
 package io.tokensweeper.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -9,11 +11,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A token-sweeper node as a real process: {@code java -jar target/token-sweeper.jar server config.yml},
@@ -68,23 +71,27 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     /** Waits until the node answers /ping, the one admin path open without credentials. */
-    public NodeProcess awaitUp(Duration timeout) throws Exception {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + ":\n" + tail());
-            }
-            try {
-                if (get("http://127.0.0.1:" + adminPort + "/ping").statusCode() == 200
-                        && get("http://127.0.0.1:" + appPort + "/jobs").statusCode() == 200) {
-                    return this;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
+    public NodeProcess awaitUp(Duration timeout) {
+        return awaitNode("up", timeout, () -> get("http://127.0.0.1:" + adminPort + "/ping").statusCode() == 200
+                && get("http://127.0.0.1:" + appPort + "/jobs").statusCode() == 200);
+    }
+
+    /** Waits for the condition; fails at once, with the log's tail, if the process ends meanwhile. */
+    private NodeProcess awaitNode(String state, Duration timeout, Callable<Boolean> condition) {
+        try {
+            await("node " + id + " " + state).atMost(timeout).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException("node " + id + " exited with " + process.exitValue()
+                                    + ":\n" + tail());
+                        }
+                        return condition.call();
+                    });
+            return this;
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("node " + id + " not " + state + " within " + timeout + ":\n" + tail(), e);
         }
-        throw new IllegalStateException("node " + id + " not up within " + timeout + ":\n" + tail());
     }
 
     /** Waits for the process to end by itself and returns its exit code. */
@@ -103,22 +110,9 @@ public final class NodeProcess implements AutoCloseable {
         return "http://127.0.0.1:" + adminPort + path;
     }
 
-    public NodeProcess awaitHealthy(Duration timeout) throws Exception {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + ":\n" + tail());
-            }
-            try {
-                if (get("http://127.0.0.1:" + adminPort + "/healthcheck").statusCode() == 200) {
-                    return this;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("node " + id + " not healthy within " + timeout + ":\n" + tail());
+    public NodeProcess awaitHealthy(Duration timeout) {
+        return awaitNode("healthy", timeout,
+                () -> get("http://127.0.0.1:" + adminPort + "/healthcheck").statusCode() == 200);
     }
 
     public HttpResponse<String> post(String path) throws Exception {
