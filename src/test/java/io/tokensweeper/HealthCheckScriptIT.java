@@ -1,6 +1,7 @@
 package io.tokensweeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tokensweeper.testing.NodeProcess;
 import io.tokensweeper.testing.PostgresExtension;
@@ -44,14 +45,10 @@ class HealthCheckScriptIT {
         }
     }
 
-    private static int awaitPass(Map<String, String> environment) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(30);
-        int exit = check(environment);
-        while (exit != 0 && Instant.now().isBefore(deadline)) {
-            Thread.sleep(500);
-            exit = check(environment);
-        }
-        return exit;
+    private static int awaitPass(Map<String, String> environment) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> check(environment) == 0);
+        return 0;
     }
 
     private static int check(Map<String, String> environment) throws Exception {

@@ -21,6 +21,7 @@ public final class PurgeService implements Managed {
     private final CleanupFactory config;
     private final DataSource dataSource;
     private final PurgeEngine engine;
+    private final BatchSettings batch;
     private final RunHistory history;
     private final StopSignal stopSignal = new StopSignal();
     private final Map<JobName, JobMetrics> metrics = new EnumMap<>(JobName.class);
@@ -39,6 +40,7 @@ public final class PurgeService implements Managed {
         this.dataSource = dataSource;
         this.history = new RunHistory(dataSource, schema);
         this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
+        this.batch = batch;
         this.nodeId = nodeId;
         this.clock = clock;
         for (JobName job : JobName.values()) {
@@ -122,7 +124,7 @@ public final class PurgeService implements Managed {
      * table since this node started, and a predicate built for the old schema could delete live rows.
      */
     private PurgeTarget recheck(JobName job, PurgeTarget known) {
-        PurgeTarget now = new TargetCatalog(dataSource).recheck(config.target(job));
+        PurgeTarget now = new TargetCatalog(dataSource).recheck(config.target(job), batch);
         if (!now.equals(known)) {
             LOG.warn("Purge {}: {} changed since it was last checked; this run works with its schema as it is now:"
                     + " delete where {}", job, now.displayName(), DoomedRowPredicate.sql(now));

@@ -77,9 +77,9 @@ final class RangeDeleter {
                 progress.commit(connection, () -> {
                     result[0] = statements.deleteRange(connection, start, end, batch.size());
                     guard.check(connection);
-                    Tid next = result[0].picked() == batch.size() ? result[0].lastPicked().next() : end;
-                    if (result[0].deleted() < result[0].picked()) {
-                        recordKeptSilently(start, result[0].lastPicked().next());
+                    Tid next = result[0].hitLimit() ? result[0].stoppedAt() : end;
+                    if (result[0].deleted() < result[0].doomed()) {
+                        recordKeptSilently(start, next);
                     }
                     progress.deleted(result[0].deleted());
                     progress.lap().advanceTo(next);
@@ -93,9 +93,8 @@ final class RangeDeleter {
                 position = progress.lap().position();
                 continue;
             }
-            boolean hitLimit = result[0].picked() == batch.size();
             position = progress.lap().position();
-            sizer.measured(position.block() - start.block() + 1, result[0].picked(), hitLimit);
+            sizer.measured(position.block() - start.block() + 1, result[0].doomed(), result[0].hitLimit());
             stopSignal.pause(batch.pause());
         }
     }

@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,12 +34,41 @@ public final class TargetCatalog {
     }
 
     /**
-     * Before each run: the same checks, quietly. The auth service owns the schema and may change a column's
-     * type or recreate the table while nodes run; a predicate built for yesterday's types could delete live
-     * rows.
+     * Before each run: the same checks, quietly, waiting for locks no longer than a run's statements would (an
+     * ALTER TABLE in progress must fail the run, not hang it). The auth service owns the schema and may change a
+     * column's type or recreate the table while nodes run; a predicate built for yesterday's types could delete
+     * live rows.
      */
-    public PurgeTarget recheck(TargetFactory config) {
-        return resolve(config, false);
+    public PurgeTarget recheck(TargetFactory config, BatchSettings batch) {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, true),"
+                                + " set_config('statement_timeout', ?, true)",
+                        batch.lockTimeout().toMillis() + "ms", batch.statementTimeout().toMillis() + "ms");
+                return resolve(connection, config, false);
+            } finally {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new TargetConfigurationException(config.configPath() + ": could not read the catalog for "
+                    + config.getSchema() + "." + config.getTable() + ": " + e.getMessage() + lockHolder(config, e), e);
+        }
+    }
+
+    /** Who holds the table locked, when a lock wait ended the check: the operator's first question. */
+    private String lockHolder(TargetFactory config, SQLException e) {
+        if (!"55P03".equals(e.getSQLState())) {
+            return "";
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            Long oid = Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint", rs -> (Long) rs.getObject(1),
+                    Sql.identifier(config.getSchema()) + "." + Sql.identifier(config.getTable()));
+            return oid == null ? "" : TableFacts.tableLockHolder(connection, oid).map(h -> " (" + h + ")").orElse("");
+        } catch (SQLException lookup) {
+            return "";
+        }
     }
 
     private PurgeTarget resolve(TargetFactory config, boolean report) {

@@ -1,6 +1,7 @@
 package io.tokensweeper.purge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import com.zaxxer.hikari.HikariConfig;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,17 +59,14 @@ class AdversarialPurgeTest {
 
     /** Heap tuples read by scans of the table (TID range scans count here), once every backend flushed. */
     private static long tuplesRead() throws InterruptedException {
-        long last = -1;
-        for (int i = 0; i < 20; i++) {
+        // The statistics collector reports with a delay: wait until two readings agree.
+        AtomicLong last = new AtomicLong(-1);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1_500)).until(() -> {
             long now = POSTGRES.database().queryLong("SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables"
                     + " WHERE relid = 'public.refresh_tokens'::regclass");
-            if (now == last) {
-                return now;
-            }
-            last = now;
-            Thread.sleep(1_500);
-        }
-        return last;
+            return now == last.getAndSet(now);
+        });
+        return last.get();
     }
 
     /**
@@ -156,7 +155,7 @@ class AdversarialPurgeTest {
             statement.execute("SELECT * FROM public.refresh_tokens WHERE id <= 30 FOR UPDATE");
             CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
                     () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-            Thread.sleep(1_500);
+            awaitALockWait(db);
             long stopNanos = System.nanoTime();
             service.requestStop();
             PurgeResult result = run.get(120, TimeUnit.SECONDS);
@@ -182,10 +181,8 @@ class AdversarialPurgeTest {
         PurgeService nodeA = PurgeFixture.start(db, CONFIG, slow);
         CompletableFuture<PurgeResult> runA = CompletableFuture.supplyAsync(
                 () -> nodeA.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-        for (int i = 0; i < 100 && db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'"
-                + " AND rows_deleted > 0") == 0; i++) {
-            Thread.sleep(50);
-        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                + " WHERE status = 'running' AND rows_deleted > 0") > 0);
         db.execute("""
                 ALTER TABLE public.refresh_tokens RENAME TO refresh_tokens_old;
                 CREATE TABLE public.refresh_tokens (LIKE public.refresh_tokens_old INCLUDING ALL);
@@ -328,11 +325,8 @@ class AdversarialPurgeTest {
         PurgeService node = PurgeFixture.start(db, CONFIG, slow);
         CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
                 () -> node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-        for (int i = 0; i < 100 && db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs WHERE status = 'running'"
-                + " AND rows_deleted > 0") == 0; i++) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(300);
+        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                + " WHERE status = 'running' AND rows_deleted > 0") > 0);
         db.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
                 + " AND classid = " + 0x5357 + " AND database = (SELECT oid FROM pg_database"
                 + " WHERE datname = current_database())");
@@ -371,7 +365,7 @@ class AdversarialPurgeTest {
                     + " WHERE tag = 'extended'");
             CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
                     () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-            Thread.sleep(1_000);
+            awaitALockWait(db);
             auth.commit();
             result = run.get(120, TimeUnit.SECONDS);
         }
@@ -394,5 +388,11 @@ class AdversarialPurgeTest {
             RunFence.release(holder, oid);
             assertThat(RunFence.isHeld(other, oid)).isFalse();
         }
+    }
+
+    /** Until some session (the run) waits for a lock another holds. */
+    private static void awaitALockWait(TestDatabase db) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
     }
 }

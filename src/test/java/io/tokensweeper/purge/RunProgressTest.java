@@ -165,7 +165,7 @@ class RunProgressTest {
             PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
             assertThat(result.status()).isEqualTo(RunStatus.FAILED);
-            assertThat(result.error()).contains("public.refresh_tokens no longer exists");
+            assertThat(result.error()).contains("table public.refresh_tokens does not exist");
             assertThat(db.queryString("SELECT status || ': ' || error FROM sweeper.cleanup_runs"))
                     .isEqualTo("failed: " + result.error());
         } finally {
@@ -189,7 +189,7 @@ class RunProgressTest {
             locker.rollback();
 
             assertThat(result.status()).isEqualTo(RunStatus.FAILED);
-            assertThat(result.error()).contains("lock timeout").contains("AccessExclusiveLock");
+            assertThat(result.error()).contains("lock timeout").contains("holds AccessExclusiveLock on the table");
         }
     }
 
