@@ -13,6 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code check config.yml}: bad values fail with a message that names the key. */
 class ConfigurationCheckTest {
+    /** A password some rows put where a careless message would print it. */
+    private static final String SECRET = "s3cret-pw";
+
     @TempDir
     Path tmp;
 
@@ -38,7 +41,13 @@ class ConfigurationCheckTest {
                                 + " day-of-month '1-5-9' is not a valid range"),
                 Arguments.of("cleanup:\n  passwordResets:\n    timestampZone: Nowhere/Land\n",
                         "cleanup.passwordResets.timestampZone"),
-                Arguments.of("environment: tset\n", "environment"));
+                Arguments.of("environment: tset\n", "environment"),
+                // Values check used to accept that then failed at start or in a run:
+                Arguments.of("nodeId: \"" + "n".repeat(83) + "\"\n", "nodeId '" + "n".repeat(83) + "' is 83 characters"),
+                Arguments.of("nodeId: \"{max}${1+1}" + "n".repeat(75) + "\"\n",
+                        "nodeId '{max}${1+1}" + "n".repeat(75) + "' is 86 characters"),
+                Arguments.of("nodeId: AUTO\n", "nodeId 'AUTO' is a word Quartz reserves"),
+                Arguments.of("nodeId: SYS_PROP\n", "nodeId 'SYS_PROP' is a word Quartz reserves"));
     }
 
     @ParameterizedTest
@@ -50,5 +59,6 @@ class ConfigurationCheckTest {
 
         assertThat(outcome.succeeded()).isFalse();
         assertThat(outcome.output()).contains(key);
+        assertThat(outcome.output()).doesNotContain(SECRET).doesNotContain("\tat ");
     }
 }
