@@ -47,7 +47,11 @@ class ConfigurationCheckTest {
                 Arguments.of("nodeId: \"{max}${1+1}" + "n".repeat(75) + "\"\n",
                         "nodeId '{max}${1+1}" + "n".repeat(75) + "' is 86 characters"),
                 Arguments.of("nodeId: AUTO\n", "nodeId 'AUTO' is a word Quartz reserves"),
-                Arguments.of("nodeId: SYS_PROP\n", "nodeId 'SYS_PROP' is a word Quartz reserves"));
+                Arguments.of("nodeId: SYS_PROP\n", "nodeId 'SYS_PROP' is a word Quartz reserves"),
+                Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 0 0 1 1 ? 2020\"\n",
+                        "cleanup.refreshTokens.cron '0 0 0 1 1 ? 2020' never fires again (read in UTC)"),
+                Arguments.of("cleanup:\n  timeZone: Europe/Berlin\n  passwordResets:\n    cron: \"0 3 31 2 *\"\n",
+                        "cleanup.passwordResets.cron '0 3 31 2 *' never fires again (read in Europe/Berlin)"));
     }
 
     @ParameterizedTest

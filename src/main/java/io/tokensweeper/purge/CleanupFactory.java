@@ -1,12 +1,21 @@
 package io.tokensweeper.purge;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.validation.selfvalidating.SelfValidating;
+import io.dropwizard.validation.selfvalidating.SelfValidation;
+import io.dropwizard.validation.selfvalidating.ViolationCollector;
+import io.tokensweeper.cron.CronTranslator;
+import io.tokensweeper.cron.InvalidCronException;
+import io.tokensweeper.cron.QuartzCron;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.Map;
 
 /** The {@code cleanup:} block of config.yml: the two targets and how runs are batched. */
+@SelfValidating
 public class CleanupFactory {
     /** The zone in which cron expressions are read. */
     @NotNull
@@ -62,6 +71,29 @@ public class CleanupFactory {
     @JsonProperty
     public void setPasswordResets(PasswordResetTargetFactory passwordResets) {
         this.passwordResets = passwordResets;
+    }
+
+    /** Quartz refuses to schedule a trigger that never fires (a past year, 31 February) when the node starts. */
+    @SelfValidation
+    public void validateCronsFireAgain(ViolationCollector violations) {
+        requireFiresAgain(violations, "refreshTokens", refreshTokens);
+        requireFiresAgain(violations, "passwordResets", passwordResets);
+    }
+
+    private void requireFiresAgain(ViolationCollector violations, String key, TargetFactory target) {
+        if (timeZone == null || target == null || !target.isEnabled() || target.getCron() == null) {
+            return;
+        }
+        String quartz;
+        try {
+            quartz = CronTranslator.toQuartz(target.getCron());
+        } catch (InvalidCronException reportedByValidCron) {
+            return;
+        }
+        if (QuartzCron.nextFireAfter(quartz, timeZone, Instant.now()).isEmpty()) {
+            violations.addViolation(key + ".cron", "'{cron}' never fires again (read in {zone})",
+                    Map.of("cron", target.getCron(), "zone", timeZone.getId()));
+        }
     }
 
     public List<TargetFactory> targets() {
