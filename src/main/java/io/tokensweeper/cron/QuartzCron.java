@@ -13,11 +13,16 @@ public final class QuartzCron {
     private QuartzCron() {
     }
 
+    /** The zone as Quartz takes it: every trigger and expression is read in this. */
+    public static TimeZone timeZone(ZoneId zone) {
+        return TimeZone.getTimeZone(zone);
+    }
+
     /** The first fire time after {@code after}; empty when the expression never fires again. */
     public static Optional<Instant> nextFireAfter(String quartzCron, ZoneId zone, Instant after) {
         try {
             CronExpression expression = new CronExpression(quartzCron);
-            expression.setTimeZone(TimeZone.getTimeZone(zone));
+            expression.setTimeZone(timeZone(zone));
             return Optional.ofNullable(expression.getNextValidTimeAfter(Date.from(after))).map(Date::toInstant);
         } catch (ParseException e) {
             throw new InvalidCronException("not a valid Quartz expression: " + e.getMessage());

@@ -73,6 +73,15 @@ public class CleanupFactory {
         this.passwordResets = passwordResets;
     }
 
+    /** Quartz reads the zone as a java.util.TimeZone, which takes an id it does not know, such as UTC+05:30, as GMT. */
+    @SelfValidation
+    public void validateTimeZoneReadAlikeByQuartz(ViolationCollector violations) {
+        if (timeZone != null && !QuartzCron.timeZone(timeZone).toZoneId().getRules().equals(timeZone.getRules())) {
+            violations.addViolation("timeZone", "'{zone}' would be read by Quartz as GMT; write the offset as {offset}"
+                    + " or GMT{offset}", Map.of("zone", timeZone.getId(), "offset", timeZone.normalized().getId()));
+        }
+    }
+
     /** Quartz refuses to schedule a trigger that never fires (a past year, 31 February) when the node starts. */
     @SelfValidation
     public void validateCronsFireAgain(ViolationCollector violations) {
