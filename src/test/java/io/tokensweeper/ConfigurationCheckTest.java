@@ -53,7 +53,13 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  timeZone: Europe/Berlin\n  passwordResets:\n    cron: \"0 3 31 2 *\"\n",
                         "cleanup.passwordResets.cron '0 3 31 2 *' never fires again (read in Europe/Berlin)"),
                 Arguments.of("cleanup:\n  timeZone: UTC+05:30\n",
-                        "cleanup.timeZone 'UTC+05:30' would be read by Quartz as GMT; write the offset as +05:30"));
+                        "cleanup.timeZone 'UTC+05:30' would be read by Quartz as GMT; write the offset as +05:30"),
+                Arguments.of("cleanup:\n  batch:\n    lockTimeout: 30 days\n    statementTimeout: 31 days\n",
+                        "cleanup.batch.lockTimeout must be at most 2147483647ms (24 days), PostgreSQL's limit"),
+                Arguments.of("cleanup:\n  batch:\n    statementTimeout: 25 days\n",
+                        "cleanup.batch.statementTimeout must be at most 2147483647ms (24 days), PostgreSQL's limit"),
+                Arguments.of("cleanup:\n  batch:\n    lockTimeout: 2s\n    statementTimeout: 1s\n",
+                        "cleanup.batch.statementTimeout 1 second must be longer than lockTimeout 2 seconds"));
     }
 
     @ParameterizedTest
