@@ -59,7 +59,11 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  batch:\n    statementTimeout: 25 days\n",
                         "cleanup.batch.statementTimeout must be at most 2147483647ms (24 days), PostgreSQL's limit"),
                 Arguments.of("cleanup:\n  batch:\n    lockTimeout: 2s\n    statementTimeout: 1s\n",
-                        "cleanup.batch.statementTimeout 1 second must be longer than lockTimeout 2 seconds"));
+                        "cleanup.batch.statementTimeout 1 second must be longer than lockTimeout 2 seconds"),
+                Arguments.of("scheduler:\n  checkinInterval: 110000000000 days\n",
+                        "scheduler.checkinInterval must be at most 1 day"),
+                Arguments.of("database:\n  connectionTimeout: 4294967296 seconds\n",
+                        "database.connectionTimeout must be less than 2147483647ms (24 days)"));
     }
 
     @ParameterizedTest

@@ -3,6 +3,7 @@ package io.tokensweeper.db;
 import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
 import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.Valid;
@@ -34,8 +35,11 @@ public class DatabaseFactory {
     @Max(200)
     private int maximumPoolSize = 10;
 
+    /** HikariCP hands it to the driver as int seconds, and takes Integer.MAX_VALUE ms as "none". */
     @NotNull
     @MinDuration(value = 250, unit = TimeUnit.MILLISECONDS)
+    @MaxDuration(value = Integer.MAX_VALUE, unit = TimeUnit.MILLISECONDS, inclusive = false,
+            message = "must be less than 2147483647ms (24 days)")
     private Duration connectionTimeout = Duration.seconds(5);
 
     @Valid
