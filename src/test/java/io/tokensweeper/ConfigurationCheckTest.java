@@ -63,7 +63,14 @@ class ConfigurationCheckTest {
                 Arguments.of("scheduler:\n  checkinInterval: 110000000000 days\n",
                         "scheduler.checkinInterval must be at most 1 day"),
                 Arguments.of("database:\n  connectionTimeout: 4294967296 seconds\n",
-                        "database.connectionTimeout must be less than 2147483647ms (24 days)"));
+                        "database.connectionTimeout must be less than 2147483647ms (24 days)"),
+                Arguments.of("database:\n  url: jdbc:postgresql://sweeper:" + SECRET + "@db.example/auth\n",
+                        "database.url 'jdbc:postgresql://***@db.example/auth' holds credentials"),
+                Arguments.of("database:\n  url: jdbc:postgresql://db.example:99999/auth?password=" + SECRET + "\n",
+                        "database.url 'jdbc:postgresql://db.example:99999/auth?password=***' has a host that is not"),
+                Arguments.of("database:\n  url: jdbc:postgresql://db1:5432,:5433/auth\n", "database.url"),
+                Arguments.of("database:\n  url: \"jdbc:postgresql://db.example/auth?password=" + SECRET + "&x=%zz\"\n",
+                        "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"));
     }
 
     @ParameterizedTest

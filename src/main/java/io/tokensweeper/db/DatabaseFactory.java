@@ -5,18 +5,25 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
-import io.dropwizard.validation.ValidationMethod;
+import io.dropwizard.validation.selfvalidating.SelfValidating;
+import io.dropwizard.validation.selfvalidating.SelfValidation;
+import io.dropwizard.validation.selfvalidating.ViolationCollector;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.postgresql.Driver;
 
 /** The {@code database:} block of config.yml: where the auth tables live and how we connect. */
+@SelfValidating
 public class DatabaseFactory {
     public static final String EMBEDDED = "embedded";
+    private static final String URL_PREFIX = "jdbc:postgresql://";
 
     @NotEmpty
     private String url = EMBEDDED;
@@ -120,9 +127,41 @@ public class DatabaseFactory {
         return EMBEDDED.equals(url);
     }
 
-    @ValidationMethod(message = "database.url must be 'embedded' or a jdbc:postgresql://host[:port]/database URL")
-    public boolean isUrlValid() {
-        return url == null || isEmbedded() || url.matches("jdbc:postgresql://[^/\\s]+/[^\\s/?]+(\\?\\S*)?");
+    /** What pgjdbc would refuse at start, where its message and HikariCP's quote the whole URL. */
+    @SelfValidation
+    public void validateUrl(ViolationCollector violations) {
+        if (url == null || isEmbedded()) {
+            return;
+        }
+        urlProblem(url).ifPresent(problem -> violations.addViolation("url", "'{url}' " + problem,
+                Map.of("url", JdbcUrls.withoutPassword(url))));
+    }
+
+    private static Optional<String> urlProblem(String url) {
+        if (!url.matches(URL_PREFIX + "[^/\\s]+/[^\\s/?]+(\\?\\S*)?")) {
+            return Optional.of("is not 'embedded' or a jdbc:postgresql://host[:port]/database URL");
+        }
+        String hosts = url.substring(URL_PREFIX.length(), url.indexOf('/', URL_PREFIX.length()));
+        if (hosts.contains("@")) {
+            return Optional.of("holds credentials: set them in database.user and database.password");
+        }
+        for (String host : hosts.split(",", -1)) {
+            int colon = host.lastIndexOf(':');
+            boolean hasPort = colon > host.lastIndexOf(']');
+            if ((hasPort ? host.substring(0, colon) : host).isEmpty()
+                    || hasPort && !isPort(host.substring(colon + 1))) {
+                return Optional.of("has a host that is not host[:port] with a port from 1 to 65535");
+            }
+        }
+        // Only now: pgjdbc logs the text of a port it cannot read, and the checks above leave it none.
+        if (Driver.parseURL(url, null) == null) {
+            return Optional.of("is not a URL the PostgreSQL driver reads (a stray % in the database or a parameter?)");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isPort(String text) {
+        return text.matches("[0-9]{1,5}") && Integer.parseInt(text) >= 1 && Integer.parseInt(text) <= 65535;
     }
 
     /** Builds the database a node uses; nothing is started until {@link Database#start()}. */
