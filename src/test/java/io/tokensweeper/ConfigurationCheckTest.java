@@ -70,7 +70,10 @@ class ConfigurationCheckTest {
                         "database.url 'jdbc:postgresql://db.example:99999/auth?password=***' has a host that is not"),
                 Arguments.of("database:\n  url: jdbc:postgresql://db1:5432,:5433/auth\n", "database.url"),
                 Arguments.of("database:\n  url: \"jdbc:postgresql://db.example/auth?password=" + SECRET + "&x=%zz\"\n",
-                        "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"));
+                        "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"),
+                Arguments.of("database:\n  schema: user\n", "database.schema 'user' is a PostgreSQL reserved word"),
+                Arguments.of("database:\n  schema: pg_sweeper\n",
+                        "database.schema 'pg_sweeper' starts with pg_, which PostgreSQL reserves"));
     }
 
     @ParameterizedTest

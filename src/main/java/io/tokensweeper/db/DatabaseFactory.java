@@ -127,6 +127,20 @@ public class DatabaseFactory {
         return EMBEDDED.equals(url);
     }
 
+    /** Quartz's SQL names the schema unquoted, and PostgreSQL keeps pg_ for its own schemas. */
+    @SelfValidation
+    public void validateSchemaUsable(ViolationCollector violations) {
+        if (schema == null) {
+            return;
+        }
+        if (PostgresKeywords.RESERVED.contains(schema)) {
+            violations.addViolation("schema", "'{schema}' is a PostgreSQL reserved word", Map.of("schema", schema));
+        } else if (schema.startsWith("pg_")) {
+            violations.addViolation("schema", "'{schema}' starts with pg_, which PostgreSQL reserves for system schemas",
+                    Map.of("schema", schema));
+        }
+    }
+
     /** What pgjdbc would refuse at start, where its message and HikariCP's quote the whole URL. */
     @SelfValidation
     public void validateUrl(ViolationCollector violations) {
