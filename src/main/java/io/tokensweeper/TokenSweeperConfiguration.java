@@ -11,6 +11,7 @@ import io.dropwizard.validation.selfvalidating.ViolationCollector;
 import io.tokensweeper.admin.AdminAccessFactory;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.scheduler.ClusterSchedulerFactory;
+import io.tokensweeper.scheduler.NodeIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -20,12 +21,6 @@ import java.util.Set;
 /** config.yml: every field has a default or a constraint. */
 @SelfValidating
 public class TokenSweeperConfiguration extends Configuration {
-    /**
-     * Quartz stores a fired trigger under the node id plus a 13-digit counter in a VARCHAR(95), so a longer
-     * id fails at the first fire, not at start.
-     */
-    static final int NODE_ID_MAX_LENGTH = 95 - 13;
-
     /** Instance ids Quartz replaces by a generated one (AUTO) or reads from a system property (SYS_PROP). */
     private static final Set<String> QUARTZ_INSTANCE_ID_WORDS = Set.of("AUTO", "SYS_PROP");
 
@@ -81,9 +76,9 @@ public class TokenSweeperConfiguration extends Configuration {
     @SelfValidation
     public void validateNodeId(ViolationCollector violations) {
         String id = nodeId == null ? "" : nodeId.trim();
-        if (id.length() > NODE_ID_MAX_LENGTH) {
+        if (id.length() > NodeIds.MAX_LENGTH) {
             violations.addViolation("nodeId", "'{id}' is {length} characters; Quartz allows at most {max}",
-                    Map.of("id", id, "length", id.length(), "max", NODE_ID_MAX_LENGTH));
+                    Map.of("id", id, "length", id.length(), "max", NodeIds.MAX_LENGTH));
         } else if (QUARTZ_INSTANCE_ID_WORDS.contains(id)) {
             violations.addViolation("nodeId", "'{id}' is a word Quartz reserves for instance ids: choose another",
                     Map.of("id", id));
