@@ -3,6 +3,9 @@ package io.tokensweeper;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
+import io.dropwizard.core.server.DefaultServerFactory;
+import io.dropwizard.jetty.ConnectorFactory;
+import io.dropwizard.jetty.HttpConnectorFactory;
 import io.tokensweeper.db.DatabaseFactory;
 import io.dropwizard.validation.ValidationMethod;
 import io.dropwizard.validation.selfvalidating.SelfValidating;
@@ -15,6 +18,8 @@ import io.tokensweeper.scheduler.NodeIds;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -83,6 +88,48 @@ public class TokenSweeperConfiguration extends Configuration {
             violations.addViolation("nodeId", "'{id}' is a word Quartz reserves for instance ids: choose another",
                     Map.of("id", id));
         }
+    }
+
+    /** Two connectors on one port and overlapping addresses stop the node at start, after its database is up. */
+    @SelfValidation
+    public void validateConnectorsDoNotShareAPort(ViolationCollector violations) {
+        if (!(getServerFactory() instanceof DefaultServerFactory server)) {
+            return;
+        }
+        Map<String, HttpConnectorFactory> connectors = new LinkedHashMap<>();
+        addHttp(connectors, "server.applicationConnectors", server.getApplicationConnectors());
+        addHttp(connectors, "server.adminConnectors", server.getAdminConnectors());
+        List<String> keys = List.copyOf(connectors.keySet());
+        for (int i = 0; i < keys.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                HttpConnectorFactory later = connectors.get(keys.get(i));
+                HttpConnectorFactory earlier = connectors.get(keys.get(j));
+                if (later.getPort() != 0 && later.getPort() == earlier.getPort()
+                        && overlap(later.getBindHost(), earlier.getBindHost())) {
+                    violations.addViolation(keys.get(i) + ".port", "{port} is also the port of {other} on an"
+                            + " overlapping bindHost: give each connector its own port (APP_PORT, ADMIN_PORT)",
+                            Map.of("port", later.getPort(), "other", keys.get(j)));
+                }
+            }
+        }
+    }
+
+    private static void addHttp(Map<String, HttpConnectorFactory> connectors, String key,
+                                List<ConnectorFactory> configured) {
+        for (int i = 0; configured != null && i < configured.size(); i++) {
+            if (configured.get(i) instanceof HttpConnectorFactory http) {
+                connectors.put(key + "[" + i + "]", http);
+            }
+        }
+    }
+
+    /** Host names are not resolved here: only the same address, or any address, overlaps for sure. */
+    private static boolean overlap(String host, String other) {
+        return isAnyAddress(host) || isAnyAddress(other) || host.equals(other);
+    }
+
+    private static boolean isAnyAddress(String host) {
+        return host == null || host.isEmpty() || "0.0.0.0".equals(host) || "::".equals(host);
     }
 
     @JsonProperty

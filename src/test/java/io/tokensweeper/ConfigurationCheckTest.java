@@ -73,7 +73,10 @@ class ConfigurationCheckTest {
                         "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"),
                 Arguments.of("database:\n  schema: user\n", "database.schema 'user' is a PostgreSQL reserved word"),
                 Arguments.of("database:\n  schema: pg_sweeper\n",
-                        "database.schema 'pg_sweeper' starts with pg_, which PostgreSQL reserves"));
+                        "database.schema 'pg_sweeper' starts with pg_, which PostgreSQL reserves"),
+                Arguments.of("server:\n  applicationConnectors:\n    - type: http\n      port: 18480\n"
+                                + "  adminConnectors:\n    - type: http\n      bindHost: 127.0.0.1\n      port: 18480\n",
+                        "server.adminConnectors[0].port 18480 is also the port of server.applicationConnectors[0]"));
     }
 
     @ParameterizedTest
