@@ -79,6 +79,40 @@ class ConfigurationCheckTest {
                         "server.adminConnectors[0].port 18480 is also the port of server.applicationConnectors[0]"));
     }
 
+    /** The edges of the rules above: each of these works at start and in a run, so check must accept it. */
+    static Stream<String> workingConfigurations() {
+        return Stream.of(
+                "nodeId: \"" + "n".repeat(82) + "\"\n",
+                "nodeId: \"  node-1  \"\n",
+                "cleanup:\n  refreshTokens:\n    cron: \"0 0 0 1 1 ? 2099\"\n  passwordResets:\n    cron: \"@daily\"\n",
+                "cleanup:\n  refreshTokens:\n    enabled: false\n    cron: \"0 0 0 1 1 ? 2020\"\n",
+                "cleanup:\n  timeZone: \"+05:30\"\n",
+                "cleanup:\n  timeZone: GMT+05:30\n",
+                "cleanup:\n  timeZone: Z\n",
+                "cleanup:\n  timeZone: UT\n",
+                "cleanup:\n  timeZone: Etc/GMT-5\n",
+                "cleanup:\n  batch:\n    lockTimeout: 24 days\n    statementTimeout: 2147483647ms\n",
+                "scheduler:\n  checkinInterval: 1 day\n",
+                "database:\n  url: \"jdbc:postgresql://db1:5432,db2:5433/auth?targetServerType=primary&password="
+                        + SECRET + "\"\n",
+                "database:\n  url: jdbc:postgresql://[::1]:5432/auth\n",
+                "database:\n  schema: int\n",
+                "admin:\n  username: \"ops:team\"\n",
+                "server:\n  applicationConnectors:\n    - type: http\n      bindHost: 127.0.0.1\n      port: 18480\n"
+                        + "  adminConnectors:\n    - type: http\n      bindHost: 127.0.0.2\n      port: 18480\n");
+    }
+
+    @ParameterizedTest
+    @MethodSource("workingConfigurations")
+    void acceptsWhatWorks(String yaml) throws Exception {
+        Path config = CliRunner.writeConfig(tmp, yaml);
+
+        CliRunner.Outcome outcome = CliRunner.run("check", config.toString());
+
+        assertThat(outcome.succeeded()).as(outcome.output()).isTrue();
+        assertThat(outcome.output()).doesNotContain(SECRET);
+    }
+
     @ParameterizedTest
     @MethodSource("badConfigurations")
     void rejectsNamingTheKey(String yaml, String key) throws Exception {
