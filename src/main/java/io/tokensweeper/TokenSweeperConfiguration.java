@@ -1,13 +1,11 @@
 package io.tokensweeper;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.jetty.ConnectorFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.tokensweeper.db.DatabaseFactory;
-import io.dropwizard.validation.ValidationMethod;
 import io.dropwizard.validation.selfvalidating.SelfValidating;
 import io.dropwizard.validation.selfvalidating.SelfValidation;
 import io.dropwizard.validation.selfvalidating.ViolationCollector;
@@ -162,12 +160,15 @@ public class TokenSweeperConfiguration extends Configuration {
         this.scheduler = scheduler;
     }
 
-    @ValidationMethod(message = "database.maximumPoolSize must be at least scheduler.threadCount + 3: Quartz holds"
-            + " a connection per thread plus its own, and purges and health checks need theirs")
-    @JsonIgnore
-    public boolean isPoolLargeEnoughForTheScheduler() {
-        return database == null || scheduler == null
-                || database.getMaximumPoolSize() >= scheduler.connectionsNeeded();
+    /** Quartz holds a connection per thread plus its own; purges and health checks need theirs. */
+    @SelfValidation
+    public void validatePoolLargeEnoughForTheScheduler(ViolationCollector violations) {
+        if (database != null && scheduler != null && database.getMaximumPoolSize() < scheduler.connectionsNeeded()) {
+            violations.addViolation("database.maximumPoolSize", "{size} must be at least scheduler.threadCount + 3"
+                    + " ({needed}): Quartz holds a connection per thread plus its own, and purges and health checks"
+                    + " need theirs", Map.of("size", database.getMaximumPoolSize(), "needed",
+                    scheduler.connectionsNeeded()));
+        }
     }
 
     @JsonProperty

@@ -42,6 +42,8 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  passwordResets:\n    timestampZone: Nowhere/Land\n",
                         "cleanup.passwordResets.timestampZone"),
                 Arguments.of("environment: tset\n", "environment"),
+                Arguments.of("database:\n  maximumPoolSize: 4\nscheduler:\n  threadCount: 2\n",
+                        "database.maximumPoolSize 4 must be at least scheduler.threadCount + 3 (5)"),
                 // Values check used to accept that then failed at start or in a run:
                 Arguments.of("nodeId: \"" + "n".repeat(83) + "\"\n", "nodeId '" + "n".repeat(83) + "' is 83 characters"),
                 Arguments.of("nodeId: \"{max}${1+1}" + "n".repeat(75) + "\"\n",
