@@ -39,6 +39,8 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 3 1-5-9 * *\"\n",
                         "cleanup.refreshTokens.cron is not a valid cron expression '0 3 1-5-9 * *':"
                                 + " day-of-month '1-5-9' is not a valid range"),
+                Arguments.of("cleanup:\n  passwordResets:\n    enabled: false\n    cron: \"{cron}${1+1} 3 * * *\"\n",
+                        "cleanup.passwordResets.cron is not a valid cron expression '{cron}${1+1} 3 * * *': minute"),
                 Arguments.of("cleanup:\n  passwordResets:\n    timestampZone: Nowhere/Land\n",
                         "cleanup.passwordResets.timestampZone"),
                 Arguments.of("environment: tset\n", "environment"),

@@ -82,24 +82,30 @@ public class CleanupFactory {
         }
     }
 
-    /** Quartz refuses to schedule a trigger that never fires (a past year, 31 February) when the node starts. */
+    /**
+     * Each target's cron, checked in this one place: what {@link CronTranslator} refuses, and, for an enabled
+     * target, an expression that never fires again (a past year, 31 February), which Quartz refuses at start.
+     */
     @SelfValidation
-    public void validateCronsFireAgain(ViolationCollector violations) {
-        requireFiresAgain(violations, "refreshTokens", refreshTokens);
-        requireFiresAgain(violations, "passwordResets", passwordResets);
+    public void validateCrons(ViolationCollector violations) {
+        validateCron(violations, "refreshTokens", refreshTokens);
+        validateCron(violations, "passwordResets", passwordResets);
     }
 
-    private void requireFiresAgain(ViolationCollector violations, String key, TargetFactory target) {
-        if (timeZone == null || target == null || !target.isEnabled() || target.getCron() == null) {
+    private void validateCron(ViolationCollector violations, String key, TargetFactory target) {
+        if (target == null || target.getCron() == null || target.getCron().isEmpty()) {
             return;
         }
         String quartz;
         try {
             quartz = CronTranslator.toQuartz(target.getCron());
-        } catch (InvalidCronException reportedByValidCron) {
+        } catch (InvalidCronException e) {
+            violations.addViolation(key + ".cron", "is not a valid cron expression '{cron}': {reason}",
+                    Map.of("cron", target.getCron(), "reason", e.getMessage()));
             return;
         }
-        if (QuartzCron.nextFireAfter(quartz, timeZone, Instant.now()).isEmpty()) {
+        if (target.isEnabled() && timeZone != null
+                && QuartzCron.nextFireAfter(quartz, timeZone, Instant.now()).isEmpty()) {
             violations.addViolation(key + ".cron", "'{cron}' never fires again (read in {zone})",
                     Map.of("cron", target.getCron(), "zone", timeZone.getId()));
         }
