@@ -75,6 +75,8 @@ class ConfigurationCheckTest {
                 Arguments.of("database:\n  url: jdbc:postgresql://db1:5432,:5433/auth\n", "database.url"),
                 Arguments.of("database:\n  url: \"jdbc:postgresql://db.example/auth?password=" + SECRET + "&x=%zz\"\n",
                         "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"),
+                Arguments.of("database:\n  embedded:\n    dataDirectory: \"./da\\0ta\"\n",
+                        "database.embedded.dataDirectory is not a path: Nul character not allowed"),
                 Arguments.of("database:\n  schema: user\n", "database.schema 'user' is a PostgreSQL reserved word"),
                 Arguments.of("database:\n  schema: pg_sweeper\n",
                         "database.schema 'pg_sweeper' starts with pg_, which PostgreSQL reserves"),

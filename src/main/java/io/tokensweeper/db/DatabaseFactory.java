@@ -14,6 +14,8 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -125,6 +127,20 @@ public class DatabaseFactory {
 
     public boolean isEmbedded() {
         return EMBEDDED.equals(url);
+    }
+
+    /** Read as a path only at start, and only in embedded mode. */
+    @SelfValidation
+    public void validateEmbeddedDataDirectory(ViolationCollector violations) {
+        if (!isEmbedded() || embedded == null || embedded.getDataDirectory() == null) {
+            return;
+        }
+        try {
+            Path.of(embedded.getDataDirectory());
+        } catch (InvalidPathException e) {
+            violations.addViolation("embedded.dataDirectory", "is not a path: {reason}",
+                    Map.of("reason", e.getReason()));
+        }
     }
 
     /** Quartz's SQL names the schema unquoted, and PostgreSQL keeps pg_ for its own schemas. */
