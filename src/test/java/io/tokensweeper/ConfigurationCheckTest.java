@@ -53,9 +53,10 @@ class ConfigurationCheckTest {
                 Arguments.of("nodeId: AUTO\n", "nodeId 'AUTO' is a word Quartz reserves"),
                 Arguments.of("nodeId: SYS_PROP\n", "nodeId 'SYS_PROP' is a word Quartz reserves"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 0 0 1 1 ? 2020\"\n",
-                        "cleanup.refreshTokens.cron '0 0 0 1 1 ? 2020' never fires again (read in UTC)"),
+                        "cleanup.refreshTokens.cron '0 0 0 1 1 ? 2020' never fires again, read in UTC"
+                                + " (REFRESH_TOKEN_CLEANUP_CRON)"),
                 Arguments.of("cleanup:\n  timeZone: Europe/Berlin\n  passwordResets:\n    cron: \"0 3 31 2 *\"\n",
-                        "cleanup.passwordResets.cron '0 3 31 2 *' never fires again (read in Europe/Berlin)"),
+                        "cleanup.passwordResets.cron '0 3 31 2 *' never fires again, read in Europe/Berlin"),
                 Arguments.of("cleanup:\n  timeZone: UTC+05:30\n",
                         "cleanup.timeZone 'UTC+05:30' would be read by Quartz as GMT; write the offset as +05:30"),
                 Arguments.of("cleanup:\n  batch:\n    lockTimeout: 30 days\n    statementTimeout: 31 days\n",

@@ -100,14 +100,14 @@ public class CleanupFactory {
         try {
             quartz = CronTranslator.toQuartz(target.getCron());
         } catch (InvalidCronException e) {
-            violations.addViolation(key + ".cron", "is not a valid cron expression '{cron}': {reason}",
-                    Map.of("cron", target.getCron(), "reason", e.getMessage()));
+            violations.addViolation(key + ".cron", "is not a valid cron expression '{cron}': {reason} ({variable})",
+                    Map.of("cron", target.getCron(), "reason", e.getMessage(), "variable", target.cronVariable()));
             return;
         }
         if (target.isEnabled() && timeZone != null
                 && QuartzCron.nextFireAfter(quartz, timeZone, Instant.now()).isEmpty()) {
-            violations.addViolation(key + ".cron", "'{cron}' never fires again (read in {zone})",
-                    Map.of("cron", target.getCron(), "zone", timeZone.getId()));
+            violations.addViolation(key + ".cron", "'{cron}' never fires again, read in {zone} ({variable})",
+                    Map.of("cron", target.getCron(), "zone", timeZone.getId(), "variable", target.cronVariable()));
         }
     }
 
