@@ -74,6 +74,8 @@ class ConfigurationCheckTest {
                 Arguments.of("database:\n  url: jdbc:postgresql://db.example:99999/auth?password=" + SECRET + "\n",
                         "database.url 'jdbc:postgresql://db.example:99999/auth?password=***' has a host that is not"),
                 Arguments.of("database:\n  url: jdbc:postgresql://db1:5432,:5433/auth\n", "database.url"),
+                Arguments.of("database:\n  url: \"postgres://sweeper:" + SECRET + "/?@x@db.example/auth\"\n",
+                        "database.url 'postgres://***@db.example/auth' is not 'embedded' or a jdbc:postgresql://"),
                 Arguments.of("database:\n  url: \"jdbc:postgresql://db.example/auth?password=" + SECRET + "&x=%zz\"\n",
                         "database.url 'jdbc:postgresql://db.example/auth?password=***&x=%zz' is not a URL the"),
                 Arguments.of("database:\n  embedded:\n    dataDirectory: \"./da\\0ta\"\n",
