@@ -51,7 +51,7 @@ class BadInputTest {
                 Arguments.of("unknown time zone", "cleanup:\n  timeZone: Europe/Atlantis\n", "cleanup.timeZone"),
                 Arguments.of("pool smaller than Quartz threads + 3",
                         "database:\n  maximumPoolSize: 4\nscheduler:\n  threadCount: 2\n",
-                        "database.maximumPoolSize must be at least scheduler.threadCount + 3"),
+                        "database.maximumPoolSize 4 must be at least scheduler.threadCount + 3 (5)"),
                 Arguments.of("negative batch size", "cleanup:\n  batch:\n    size: -1\n",
                         "cleanup.batch.size must be greater than or equal to 1"),
                 Arguments.of("unknown misfire policy", "scheduler:\n  misfirePolicy: later\n", "scheduler.misfirePolicy"),

@@ -4,16 +4,24 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
+import io.dropwizard.validation.selfvalidating.SelfValidating;
+import io.dropwizard.validation.selfvalidating.SelfValidation;
+import io.dropwizard.validation.selfvalidating.ViolationCollector;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code cleanup.batch:} block. Each batch is its own short transaction; the defaults follow what
  * large operators settled on after big deletes hurt them (small batches, bounded waits).
  */
+@SelfValidating
 public class BatchFactory {
+    /** PostgreSQL's lock_timeout and statement_timeout are int milliseconds: about 24.8 days. */
+    private static final String POSTGRES_TIMEOUT_LIMIT = "must be at most 2147483647ms (24 days), PostgreSQL's limit";
+
     @Min(1)
     @Max(100_000)
     private int size = 5_000;
@@ -25,10 +33,12 @@ public class BatchFactory {
 
     @NotNull
     @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
+    @MaxDuration(value = Integer.MAX_VALUE, unit = TimeUnit.MILLISECONDS, message = POSTGRES_TIMEOUT_LIMIT)
     private Duration lockTimeout = Duration.seconds(2);
 
     @NotNull
     @MinDuration(value = 100, unit = TimeUnit.MILLISECONDS)
+    @MaxDuration(value = Integer.MAX_VALUE, unit = TimeUnit.MILLISECONDS, message = POSTGRES_TIMEOUT_LIMIT)
     private Duration statementTimeout = Duration.seconds(30);
 
     @NotNull
@@ -83,6 +93,19 @@ public class BatchFactory {
     @JsonProperty
     public void setMaxRunTime(Duration maxRunTime) {
         this.maxRunTime = maxRunTime;
+    }
+
+    /**
+     * A statement waiting for a lock must meet lock_timeout first: statement_timeout would take the wait for a
+     * batch too large, split it down to single rows that each wait again, and never name the lock's holder.
+     */
+    @SelfValidation
+    public void validateStatementOutlastsLockWait(ViolationCollector violations) {
+        if (lockTimeout != null && statementTimeout != null
+                && statementTimeout.toNanoseconds() <= lockTimeout.toNanoseconds()) {
+            violations.addViolation("statementTimeout", "{statement} must be longer than lockTimeout {lock}",
+                    Map.of("statement", statementTimeout.toString(), "lock", lockTimeout.toString()));
+        }
     }
 
     public BatchSettings build() {

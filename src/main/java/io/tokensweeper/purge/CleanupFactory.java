@@ -1,12 +1,21 @@
 package io.tokensweeper.purge;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.validation.selfvalidating.SelfValidating;
+import io.dropwizard.validation.selfvalidating.SelfValidation;
+import io.dropwizard.validation.selfvalidating.ViolationCollector;
+import io.tokensweeper.cron.CronTranslator;
+import io.tokensweeper.cron.InvalidCronException;
+import io.tokensweeper.cron.QuartzCron;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.Map;
 
 /** The {@code cleanup:} block of config.yml: the two targets and how runs are batched. */
+@SelfValidating
 public class CleanupFactory {
     /** The zone in which cron expressions are read. */
     @NotNull
@@ -62,6 +71,44 @@ public class CleanupFactory {
     @JsonProperty
     public void setPasswordResets(PasswordResetTargetFactory passwordResets) {
         this.passwordResets = passwordResets;
+    }
+
+    /** Quartz reads the zone as a java.util.TimeZone, which takes an id it does not know, such as UTC+05:30, as GMT. */
+    @SelfValidation
+    public void validateTimeZoneReadAlikeByQuartz(ViolationCollector violations) {
+        if (timeZone != null && !QuartzCron.timeZone(timeZone).toZoneId().getRules().equals(timeZone.getRules())) {
+            violations.addViolation("timeZone", "'{zone}' would be read by Quartz as GMT; write the offset as {offset}"
+                    + " or GMT{offset}", Map.of("zone", timeZone.getId(), "offset", timeZone.normalized().getId()));
+        }
+    }
+
+    /**
+     * Each target's cron, checked in this one place: what {@link CronTranslator} refuses, and, for an enabled
+     * target, an expression that never fires again (a past year, 31 February), which Quartz refuses at start.
+     */
+    @SelfValidation
+    public void validateCrons(ViolationCollector violations) {
+        validateCron(violations, "refreshTokens", refreshTokens);
+        validateCron(violations, "passwordResets", passwordResets);
+    }
+
+    private void validateCron(ViolationCollector violations, String key, TargetFactory target) {
+        if (target == null || target.getCron() == null || target.getCron().isEmpty()) {
+            return;
+        }
+        String quartz;
+        try {
+            quartz = CronTranslator.toQuartz(target.getCron());
+        } catch (InvalidCronException e) {
+            violations.addViolation(key + ".cron", "is not a valid cron expression '{cron}': {reason} ({variable})",
+                    Map.of("cron", target.getCron(), "reason", e.getMessage(), "variable", target.cronVariable()));
+            return;
+        }
+        if (target.isEnabled() && timeZone != null
+                && QuartzCron.nextFireAfter(quartz, timeZone, Instant.now()).isEmpty()) {
+            violations.addViolation(key + ".cron", "'{cron}' never fires again, read in {zone} ({variable})",
+                    Map.of("cron", target.getCron(), "zone", timeZone.getId(), "variable", target.cronVariable()));
+        }
     }
 
     public List<TargetFactory> targets() {

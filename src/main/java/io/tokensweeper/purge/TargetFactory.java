@@ -3,7 +3,6 @@ package io.tokensweeper.purge;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
 import io.dropwizard.validation.MinDuration;
-import io.tokensweeper.cron.ValidCron;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.ZoneId;
@@ -19,8 +18,8 @@ public abstract class TargetFactory {
 
     private boolean enabled = true;
 
+    /** Checked by {@link CleanupFactory}, which knows the zone it is read in. */
     @NotEmpty
-    @ValidCron
     private String cron;
 
     @NotEmpty

@@ -2,6 +2,7 @@ package io.tokensweeper.scheduler;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
 import io.dropwizard.validation.OneOf;
 import jakarta.validation.constraints.Max;
@@ -25,8 +26,10 @@ public class ClusterSchedulerFactory {
     @Max(20)
     private int threadCount = 2;
 
+    /** Peers take over a dead node's runs after this; far longer values overflow Quartz's check-in arithmetic. */
     @NotNull
     @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    @MaxDuration(value = 1, unit = TimeUnit.DAYS, message = "must be at most 1 day")
     private Duration checkinInterval = Duration.milliseconds(7500);
 
     @NotNull

@@ -1,19 +1,15 @@
 package io.tokensweeper.scheduler;
 
 import io.tokensweeper.cron.CronTranslator;
-import io.tokensweeper.cron.InvalidCronException;
+import io.tokensweeper.cron.QuartzCron;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.JobName;
 import io.tokensweeper.purge.TargetFactory;
-import java.text.ParseException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
-import java.util.TimeZone;
-import org.quartz.CronExpression;
 import org.quartz.JobKey;
 import org.quartz.TriggerKey;
 
@@ -30,24 +26,14 @@ public record JobSchedule(JobName job, boolean enabled, String cron, String quar
     }
 
     static JobSchedule of(TargetFactory target, ZoneId zone) {
-        try {
-            return new JobSchedule(target.job(), target.isEnabled(), target.getCron(),
-                    CronTranslator.toQuartz(target.getCron()), zone);
-        } catch (InvalidCronException e) {
-            throw new InvalidCronException(target.cronVariable() + " (" + target.configPath() + ".cron) '"
-                    + target.getCron() + "' is not a valid cron expression: " + e.getMessage());
-        }
+        // The configuration's validation has refused any cron this could throw for.
+        return new JobSchedule(target.job(), target.isEnabled(), target.getCron(),
+                CronTranslator.toQuartz(target.getCron()), zone);
     }
 
     /** The first fire time after {@code after} by this schedule alone (the cluster's trigger may know better). */
     public Optional<Instant> nextFireAfter(Instant after) {
-        try {
-            CronExpression expression = new CronExpression(quartzCron);
-            expression.setTimeZone(TimeZone.getTimeZone(zone));
-            return Optional.ofNullable(expression.getNextValidTimeAfter(Date.from(after))).map(Date::toInstant);
-        } catch (ParseException e) {
-            throw new IllegalStateException("the Quartz form of a validated cron does not parse: " + quartzCron, e);
-        }
+        return QuartzCron.nextFireAfter(quartzCron, zone, after);
     }
 
     public JobKey jobKey() {

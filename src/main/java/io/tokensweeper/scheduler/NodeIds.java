@@ -6,6 +6,12 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** The id a node goes by in Quartz's tables, the run history and the logs. */
 public final class NodeIds {
+    /**
+     * Quartz stores a fired trigger under the node id plus a 13-digit counter in a VARCHAR(95), so a longer
+     * id fails at the first fire, not at start.
+     */
+    public static final int MAX_LENGTH = 95 - 13;
+
     private NodeIds() {
     }
 
@@ -14,8 +20,10 @@ public final class NodeIds {
         if (configured != null && !configured.isBlank()) {
             return configured.trim();
         }
-        return hostName() + "-" + ProcessHandle.current().pid() + "-"
+        String unique = "-" + ProcessHandle.current().pid() + "-"
                 + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
+        String host = hostName();
+        return host.substring(0, Math.min(host.length(), MAX_LENGTH - unique.length())) + unique;
     }
 
     public static String forCli() {

@@ -1,9 +1,9 @@
 package io.tokensweeper.scheduler;
 
+import io.tokensweeper.cron.QuartzCron;
 import io.tokensweeper.jobs.CleanupJobs;
 import java.util.List;
 import java.util.Objects;
-import java.util.TimeZone;
 import org.quartz.CronScheduleBuilder;
 import org.quartz.CronTrigger;
 import org.quartz.JobBuilder;
@@ -75,7 +75,7 @@ final class ScheduleSync {
                 .forJob(schedule.jobKey())
                 .usingJobData(SCHEDULED_BY, nodeId)
                 .withSchedule(withMisfirePolicy(CronScheduleBuilder.cronSchedule(schedule.quartzCron())
-                        .inTimeZone(TimeZone.getTimeZone(schedule.zone()))))
+                        .inTimeZone(QuartzCron.timeZone(schedule.zone()))))
                 .build();
         Trigger stored = scheduler.getTrigger(schedule.triggerKey());
         if (stored == null) {
