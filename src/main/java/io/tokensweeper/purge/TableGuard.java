@@ -7,11 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * First thing in every batch's transaction: the table the run fenced is still the one with its name, and
- * its columns still have the types the doomed-row predicate was built for. The auth service owns the schema:
- * a column turned from timestamptz into timestamp, or a table swapped in by renames, must stop the run, not
- * make it delete live rows or purge beside another run. The lock is the one the DELETE takes anyway; taken
- * first, it keeps the catalog as checked until the batch commits.
+ * In every batch's transaction, right after its DELETE: the table the run fenced is still the one with its name,
+ * and its columns still have the types the doomed-row predicate was built for. The auth service owns the schema:
+ * a column turned from timestamptz into timestamp, or a table swapped in by renames, must stop the run, not make
+ * it delete live rows or purge beside another run. The DELETE's own lock keeps the catalog as it was when the
+ * statement was planned until the batch commits, so checking after it is enough: on a mismatch the batch rolls
+ * back with everything it deleted.
  */
 final class TableGuard {
     private final PurgeTarget target;
@@ -38,7 +39,6 @@ final class TableGuard {
     static final String CHANGED = "TS001";
 
     void check(Connection connection) throws SQLException {
-        Jdbc.execute(connection, "LOCK TABLE ONLY " + target.qualifiedTable() + " IN ROW EXCLUSIVE MODE");
         String[] now = Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint, (SELECT string_agg(a.attname || ':'"
                         + " || t.typname, ',' ORDER BY a.attname COLLATE \"C\") FROM pg_attribute a"
                         + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::bigint::oid"
