@@ -1,8 +1,7 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
@@ -21,22 +20,18 @@ final class RowSecurityCheck {
 
     static void requireEveryRowVisible(Connection connection, long tableOid, String path, String schema,
                                        String table) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT row_security_active(c.oid), c.relforcerowsecurity,"
+        Jdbc.one(connection, "SELECT row_security_active(c.oid), c.relforcerowsecurity,"
                         + " pg_has_role(current_user, c.relowner, 'USAGE'), current_user"
-                        + " FROM pg_class c WHERE c.oid = ?::oid")) {
-            statement.setLong(1, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return;
-                }
-                boolean forcedOnOwner = rs.getBoolean(2) && rs.getBoolean(3);
-                throw new TargetConfigurationException(forcedOnOwner
-                        ? forcedMessage(path, schema, table, rs.getString(4))
-                        : notOwnerMessage(path, schema, table, rs.getString(4)));
-            }
-        }
+                        + " FROM pg_class c WHERE c.oid = ?::bigint::oid",
+                rs -> {
+                    if (rs.getBoolean(1)) {
+                        boolean forcedOnOwner = rs.getBoolean(2) && rs.getBoolean(3);
+                        throw new TargetConfigurationException(forcedOnOwner
+                                ? forcedMessage(path, schema, table, rs.getString(4))
+                                : notOwnerMessage(path, schema, table, rs.getString(4)));
+                    }
+                    return null;
+                }, tableOid);
     }
 
     private static String notOwnerMessage(String path, String schema, String table, String role) {

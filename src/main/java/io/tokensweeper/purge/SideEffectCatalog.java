@@ -1,7 +1,7 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -38,7 +38,7 @@ final class SideEffectCatalog {
             + "   AND (string_to_array(i.indkey::text, ' ')::int2[])[1:array_length(c.conkey, 1)] <@ c.conkey)"
             + " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
             + " JOIN pg_namespace n ON n.oid = r.relnamespace"
-            + " WHERE c.contype = 'f' AND c.confrelid = ?::oid"
+            + " WHERE c.contype = 'f' AND c.confrelid = ?::bigint::oid"
             + " AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.confrelid AND t.tgconstraint = c.oid)"
             + " ORDER BY n.nspname, r.relname, c.conname";
 
@@ -46,12 +46,12 @@ final class SideEffectCatalog {
     private static final String TRIGGERS = "SELECT t.tgname, t.tgtype, t.tgenabled,"
             + " n.nspname || '.' || p.proname || '()'"
             + " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace"
-            + " WHERE t.tgrelid = ?::oid AND t.tgtype & " + DELETE + " <> 0"
+            + " WHERE t.tgrelid = ?::bigint::oid AND t.tgtype & " + DELETE + " <> 0"
             + " AND NOT (t.tgisinternal AND t.tgconstraint <> 0)"
             + " ORDER BY t.tgname";
 
     private static final String RULES = "SELECT r.rulename, r.is_instead, r.ev_enabled FROM pg_rewrite r"
-            + " WHERE r.ev_class = ?::oid AND r.ev_type = '4' ORDER BY r.rulename";
+            + " WHERE r.ev_class = ?::bigint::oid AND r.ev_type = '4' ORDER BY r.rulename";
 
     private SideEffectCatalog() {
     }
@@ -59,9 +59,9 @@ final class SideEffectCatalog {
     static List<DeleteSideEffect> list(Connection connection, long tableOid) throws SQLException {
         boolean replicaSessions = replicaSessions(connection);
         List<DeleteSideEffect> effects = new ArrayList<>(
-                query(connection, FOREIGN_KEYS, tableOid, SideEffectCatalog::foreignKey));
-        effects.addAll(query(connection, TRIGGERS, tableOid, rs -> trigger(rs, replicaSessions)));
-        effects.addAll(query(connection, RULES, tableOid, rs -> rule(rs, replicaSessions)));
+                Jdbc.list(connection, FOREIGN_KEYS, SideEffectCatalog::foreignKey, tableOid));
+        effects.addAll(Jdbc.list(connection, TRIGGERS, rs -> trigger(rs, replicaSessions), tableOid));
+        effects.addAll(Jdbc.list(connection, RULES, rs -> rule(rs, replicaSessions), tableOid));
         return List.copyOf(effects);
     }
 
@@ -73,24 +73,6 @@ final class SideEffectCatalog {
                 LOG.info("Purge {} on {}: {}", job, display, effect.description());
             }
         }
-    }
-
-    private interface RowReader {
-        DeleteSideEffect read(ResultSet rs) throws SQLException;
-    }
-
-    private static List<DeleteSideEffect> query(Connection connection, String sql, long tableOid, RowReader reader)
-            throws SQLException {
-        List<DeleteSideEffect> effects = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setLong(1, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    effects.add(reader.read(rs));
-                }
-            }
-        }
-        return effects;
     }
 
     private static DeleteSideEffect foreignKey(ResultSet rs) throws SQLException {
@@ -168,11 +150,6 @@ final class SideEffectCatalog {
     }
 
     private static boolean replicaSessions(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT current_setting('session_replication_role') = 'replica'");
-             ResultSet rs = statement.executeQuery()) {
-            rs.next();
-            return rs.getBoolean(1);
-        }
+        return Jdbc.oneBoolean(connection, "SELECT current_setting('session_replication_role') = 'replica'");
     }
 }

@@ -2,8 +2,6 @@ package io.tokensweeper.purge;
 
 import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,59 +105,41 @@ public final class TargetCatalog {
 
     private long findTable(Connection connection, TargetFactory config, String path, String display)
             throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE n.nspname = ? AND c.relname = ?")) {
-            statement.setString(1, config.getSchema());
-            statement.setString(2, config.getTable());
-            try (ResultSet rs = statement.executeQuery()) {
-                if (!rs.next()) {
-                    throw new TargetConfigurationException(path + ".table: table " + display
-                            + " does not exist; " + tablesIn(connection, config.getSchema()));
-                }
-                String kind = rs.getString(2);
-                if ("p".equals(kind)) {
-                    throw new TargetConfigurationException(path + ".table: " + display
-                            + " is a partitioned table, which token-sweeper does not purge yet;"
-                            + " configure one of its partitions instead");
-                }
-                if (!"r".equals(kind)) {
-                    throw new TargetConfigurationException(path + ".table: " + display
-                            + " is not an ordinary table (relkind '" + kind + "')");
-                }
-                return rs.getLong(1);
-            }
+        record Found(long oid, String kind) {
         }
+        Optional<Found> table = Jdbc.first(connection, "SELECT c.oid, c.relkind FROM pg_class c"
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
+                rs -> new Found(rs.getLong(1), rs.getString(2)), config.getSchema(), config.getTable());
+        if (table.isEmpty()) {
+            throw new TargetConfigurationException(path + ".table: table " + display + " does not exist; "
+                    + tablesIn(connection, config.getSchema()));
+        }
+        Found found = table.get();
+        if ("p".equals(found.kind())) {
+            throw new TargetConfigurationException(path + ".table: " + display
+                    + " is a partitioned table, which token-sweeper does not purge yet;"
+                    + " configure one of its partitions instead");
+        }
+        if (!"r".equals(found.kind())) {
+            throw new TargetConfigurationException(path + ".table: " + display
+                    + " is not an ordinary table (relkind '" + found.kind() + "')");
+        }
+        return found.oid();
     }
 
     private String tablesIn(Connection connection, String schema) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY 1 LIMIT 50")) {
-            statement.setString(1, schema);
-            List<String> names = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    names.add(rs.getString(1));
-                }
-            }
-            return names.isEmpty() ? "schema " + schema + " has no tables (or does not exist)"
-                    : "tables in schema " + schema + ": " + String.join(", ", names);
-        }
+        List<String> names = Jdbc.list(connection, "SELECT c.relname FROM pg_class c JOIN pg_namespace n"
+                + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY 1 LIMIT 50",
+                rs -> rs.getString(1), schema);
+        return names.isEmpty() ? "schema " + schema + " has no tables (or does not exist)"
+                : "tables in schema " + schema + ": " + String.join(", ", names);
     }
 
     private static Map<String, String> columns(Connection connection, long tableOid) throws SQLException {
         Map<String, String> columns = new LinkedHashMap<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
-                        + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
-            statement.setLong(1, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    columns.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+        Jdbc.list(connection, "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                        + " WHERE a.attrelid = ?::bigint::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                rs -> columns.put(rs.getString(1), rs.getString(2)), tableOid);
         return columns;
     }
 
@@ -215,19 +195,15 @@ public final class TargetCatalog {
 
     private static void checkDeletePrivilege(Connection connection, long tableOid, String path, String display)
             throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT has_table_privilege(?::oid, 'SELECT') AND has_table_privilege(?::oid, 'DELETE'),"
-                        + " current_user")) {
-            statement.setLong(1, tableOid);
-            statement.setLong(2, tableOid);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    throw new TargetConfigurationException(path + ".table: database user " + rs.getString(2)
-                            + " may not SELECT and DELETE on " + display
-                            + " (see db/least-privilege.sql for the grants)");
-                }
-            }
-        }
+        Jdbc.one(connection, "SELECT has_table_privilege(?::bigint::oid, 'SELECT')"
+                        + " AND has_table_privilege(?::bigint::oid, 'DELETE'), current_user",
+                rs -> {
+                    if (!rs.getBoolean(1)) {
+                        throw new TargetConfigurationException(path + ".table: database user " + rs.getString(2)
+                                + " may not SELECT and DELETE on " + display
+                                + " (see db/least-privilege.sql for the grants)");
+                    }
+                    return null;
+                }, tableOid, tableOid);
     }
 }

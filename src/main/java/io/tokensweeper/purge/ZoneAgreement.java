@@ -1,8 +1,7 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -69,11 +68,8 @@ final class ZoneAgreement {
 
     private void compareOffsets(Connection connection, List<Instant> instants) throws SQLException {
         Long[] epochSeconds = instants.stream().map(Instant::getEpochSecond).toArray(Long[]::new);
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT e, to_timestamp(e) AT TIME ZONE " + sqlZone + " FROM unnest(?::bigint[]) AS e")) {
-            statement.setArray(1, connection.createArrayOf("bigint", epochSeconds));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
+        Jdbc.list(connection, "SELECT e, to_timestamp(e) AT TIME ZONE " + sqlZone + " FROM unnest(?::bigint[]) AS e",
+                rs -> {
                     Instant instant = Instant.ofEpochSecond(rs.getLong(1));
                     LocalDateTime postgres = rs.getObject(2, LocalDateTime.class);
                     LocalDateTime java = LocalDateTime.ofInstant(instant, zone);
@@ -81,9 +77,8 @@ final class ZoneAgreement {
                         throw disagreement("at " + instant + " PostgreSQL's local time is " + postgres
                                 + ", Java's " + java);
                     }
-                }
-            }
-        }
+                    return instant;
+                }, connection.createArrayOf("bigint", epochSeconds));
     }
 
     private void compareReadingsInside(Connection connection, List<ZoneOffsetTransition> transitions)
@@ -93,21 +88,17 @@ final class ZoneAgreement {
         }
         String[] locals = transitions.stream().map(ZoneAgreement::middle).map(LocalDateTime::toString)
                 .toArray(String[]::new);
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT extract(epoch FROM l::timestamp AT TIME ZONE " + sqlZone + ")::bigint"
-                        + " FROM unnest(?::text[]) WITH ORDINALITY AS u(l, n) ORDER BY n")) {
-            statement.setArray(1, connection.createArrayOf("text", locals));
-            try (ResultSet rs = statement.executeQuery()) {
-                for (ZoneOffsetTransition transition : transitions) {
-                    rs.next();
-                    Instant postgres = Instant.ofEpochSecond(rs.getLong(1));
-                    Instant later = laterReading(transition);
-                    if (!later.equals(postgres)) {
-                        throw disagreement("the local time " + middle(transition) + " (in a "
-                                + (transition.isGap() ? "gap" : "overlap") + ") is " + postgres
-                                + " for PostgreSQL, " + later + " (the later reading) for Java");
-                    }
-                }
+        List<Instant> readings = Jdbc.list(connection, "SELECT extract(epoch FROM l::timestamp AT TIME ZONE " + sqlZone
+                        + ")::bigint FROM unnest(?::text[]) WITH ORDINALITY AS u(l, n) ORDER BY n",
+                rs -> Instant.ofEpochSecond(rs.getLong(1)), connection.createArrayOf("text", locals));
+        for (int i = 0; i < transitions.size(); i++) {
+            ZoneOffsetTransition transition = transitions.get(i);
+            Instant postgres = readings.get(i);
+            Instant later = laterReading(transition);
+            if (!later.equals(postgres)) {
+                throw disagreement("the local time " + middle(transition) + " (in a "
+                        + (transition.isGap() ? "gap" : "overlap") + ") is " + postgres
+                        + " for PostgreSQL, " + later + " (the later reading) for Java");
             }
         }
     }

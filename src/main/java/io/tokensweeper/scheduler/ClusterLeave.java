@@ -1,7 +1,7 @@
 package io.tokensweeper.scheduler;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -25,15 +25,15 @@ final class ClusterLeave {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                execute(connection, "SELECT 1 FROM " + qrtz + "locks WHERE sched_name = ? AND lock_name = 'TRIGGER_ACCESS'"
-                        + " FOR UPDATE", clusterName);
-                int released = execute(connection, "UPDATE " + qrtz + "triggers t SET trigger_state = 'WAITING'"
+                Jdbc.execute(connection, "SELECT 1 FROM " + qrtz + "locks WHERE sched_name = ?"
+                        + " AND lock_name = 'TRIGGER_ACCESS' FOR UPDATE", clusterName);
+                int released = Jdbc.update(connection, "UPDATE " + qrtz + "triggers t SET trigger_state = 'WAITING'"
                         + " FROM " + qrtz + "fired_triggers f WHERE f.sched_name = ? AND f.instance_name = ?"
                         + " AND f.state = 'ACQUIRED' AND t.sched_name = f.sched_name AND t.trigger_name = f.trigger_name"
                         + " AND t.trigger_group = f.trigger_group AND t.trigger_state = 'ACQUIRED'", clusterName, nodeId);
-                execute(connection, "DELETE FROM " + qrtz + "fired_triggers WHERE sched_name = ? AND instance_name = ?"
+                Jdbc.update(connection, "DELETE FROM " + qrtz + "fired_triggers WHERE sched_name = ? AND instance_name = ?"
                         + " AND state = 'ACQUIRED'", clusterName, nodeId);
-                int left = execute(connection, "DELETE FROM " + qrtz + "scheduler_state s WHERE sched_name = ?"
+                int left = Jdbc.update(connection, "DELETE FROM " + qrtz + "scheduler_state s WHERE sched_name = ?"
                         + " AND instance_name = ? AND NOT EXISTS (SELECT 1 FROM " + qrtz + "fired_triggers f"
                         + " WHERE f.sched_name = s.sched_name AND f.instance_name = s.instance_name)", clusterName, nodeId);
                 connection.commit();
@@ -46,19 +46,6 @@ final class ClusterLeave {
         } catch (SQLException e) {
             LOG.warn("Node {} could not release its acquired triggers on leaving ({}); a peer recovers them after"
                     + " the check-in interval plus 7.5 s, or this node at its next start", nodeId, e.getMessage());
-        }
-    }
-
-    private static int execute(Connection connection, String sql, String... parameters) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.length; i++) {
-                statement.setString(i + 1, parameters[i]);
-            }
-            if (sql.startsWith("SELECT")) {
-                statement.executeQuery().close();
-                return 0;
-            }
-            return statement.executeUpdate();
         }
     }
 }

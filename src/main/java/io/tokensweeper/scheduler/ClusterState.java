@@ -1,12 +1,10 @@
 package io.tokensweeper.scheduler;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 
@@ -29,21 +27,14 @@ public final class ClusterState {
     }
 
     public List<Node> nodes(Instant now) throws SQLException {
-        List<Node> nodes = new ArrayList<>();
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement("SELECT instance_name, last_checkin_time,"
-                     + " checkin_interval FROM " + schema + ".qrtz_scheduler_state WHERE sched_name = ?"
-                     + " ORDER BY instance_name")) {
-            statement.setString(1, clusterName);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    Instant checkin = Instant.ofEpochMilli(rs.getLong(2));
-                    Duration interval = Duration.ofMillis(rs.getLong(3));
-                    boolean dead = checkin.plus(interval).plus(QUARTZ_GRACE).isBefore(now);
-                    nodes.add(new Node(rs.getString(1), checkin, interval, dead));
-                }
-            }
+        try (Connection connection = dataSource.getConnection()) {
+            return Jdbc.list(connection, "SELECT instance_name, last_checkin_time, checkin_interval FROM " + schema
+                    + ".qrtz_scheduler_state WHERE sched_name = ? ORDER BY instance_name", rs -> {
+                        Instant checkin = Instant.ofEpochMilli(rs.getLong(2));
+                        Duration interval = Duration.ofMillis(rs.getLong(3));
+                        boolean dead = checkin.plus(interval).plus(QUARTZ_GRACE).isBefore(now);
+                        return new Node(rs.getString(1), checkin, interval, dead);
+                    }, clusterName);
         }
-        return nodes;
     }
 }
