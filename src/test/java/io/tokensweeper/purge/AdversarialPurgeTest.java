@@ -49,12 +49,11 @@ class AdversarialPurgeTest {
     }
 
     private static void seed(String tag, int rows, boolean doomed) {
-        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
-                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+        PurgeFixture.seedTokens(POSTGRES.database(), tag, rows, doomed);
     }
 
     private static long count(String where) {
-        return POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens WHERE " + where);
+        return PurgeFixture.countTokens(POSTGRES.database(), where);
     }
 
     /** Heap tuples read by scans of the table (TID range scans count here), once every backend flushed. */

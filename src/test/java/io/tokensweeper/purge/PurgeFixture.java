@@ -14,6 +14,16 @@ final class PurgeFixture {
     private PurgeFixture() {
     }
 
+    /** Appends {@code rows} tokens to public.refresh_tokens (id, tag, expires_at, revoked): expired a day ago or valid a day. */
+    static void seedTokens(TestDatabase db, String tag, int rows, boolean doomed) {
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
+                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+    }
+
+    static long countTokens(TestDatabase db, String where) {
+        return db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE " + where);
+    }
+
     static void migrate(TestDatabase db) {
         new Migrations(db.dataSource(), "sweeper").migrate();
     }

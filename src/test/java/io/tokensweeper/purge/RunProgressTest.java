@@ -53,8 +53,7 @@ class RunProgressTest {
     }
 
     private static void seed(String tag, int rows, boolean doomed) {
-        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
-                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+        PurgeFixture.seedTokens(POSTGRES.database(), tag, rows, doomed);
     }
 
     @Test

@@ -52,12 +52,11 @@ class SkippedRowsPurgeTest {
     }
 
     private static void seed(String tag, int rows, boolean doomed) {
-        POSTGRES.database().execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT '" + tag + "', now() "
-                + (doomed ? "-" : "+") + " interval '1 day' FROM generate_series(1, " + rows + ")");
+        PurgeFixture.seedTokens(POSTGRES.database(), tag, rows, doomed);
     }
 
     private static long count(String where) {
-        return POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens WHERE " + where);
+        return PurgeFixture.countTokens(POSTGRES.database(), where);
     }
 
     private static PurgeResult run(BatchSettings batch) {
