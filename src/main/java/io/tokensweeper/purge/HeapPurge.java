@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,13 +60,13 @@ final class HeapPurge {
                     progress.runId(), lap.origin().block(), lap.tableBlocks());
         }
         Instant deadline = started.plus(batch.maxRunTime());
-        // Checked between statements and between single rows too; the deadline only once the run has moved
-        // the position on, so that every run, however short its maxRunTime, makes progress.
+        // The deadline counts only once the run has moved the position on, so that every run, however short
+        // its maxRunTime, makes progress. Checked between pieces here, and between statements and single rows
+        // (a piece that goes row by row may take far longer than maxRunTime) by the deleter.
+        BooleanSupplier outOfTime = () -> lap.hasMoved() && clock.instant().isAfter(deadline);
         RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
-                stopSignal, () -> stopSignal.isStopRequested()
-                        || (!lap.position().equals(lap.origin()) && clock.instant().isAfter(deadline)));
+                stopSignal, () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
-        boolean progressed = false;
         while (true) {
             if (lap.atLegEnd()) {
                 if (lap.needsEndRecheck()) {
@@ -82,13 +83,11 @@ final class HeapPurge {
             if (stopSignal.isStopRequested()) {
                 return Outcome.STOPPED;
             }
-            // At least one piece per run, however short maxRunTime is: every run moves the position on.
-            if (progressed && clock.instant().isAfter(deadline)) {
+            if (outOfTime.getAsBoolean()) {
                 return Outcome.OUT_OF_TIME;
             }
             // Each statement within the piece is sized by the sizer; the piece only paces the checks here.
             deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks() * PIECE_STATEMENTS));
-            progressed = true;
             if (!clock.instant().isBefore(nextProgressLog)) {
                 LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, {}% of the table"
                                 + " walked", target.job(), progress.runId(), progress.rows(), progress.batches(),

@@ -70,6 +70,11 @@ final class Lap {
         position = next;
     }
 
+    /** Whether the run has moved the position on (or come round to it again): it made progress. */
+    boolean hasMoved() {
+        return wrapped || !position.equals(origin);
+    }
+
     /** How much of the lap is walked, in percent of the table. */
     int percentDone() {
         if (tableBlocks == 0) {

@@ -71,15 +71,10 @@ final class PurgeStatements {
                 from.toString(), to.toString());
     }
 
-    /** Which of these positions still hold a doomed row: rows a DELETE went past without an error. */
-    List<Row> stillDoomed(Connection connection, List<Tid> tids) throws SQLException {
-        return Jdbc.list(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
-                        + " WHERE ctid = ANY (?::text[]::tid[]) AND " + predicate + " ORDER BY ctid", PurgeStatements::row,
-                connection.createArrayOf("text", tids.stream().map(Tid::toString).toArray()));
-    }
-
+    /** The doomed row still at this position, if any: a DELETE that went past it without an error kept it. */
     Optional<Row> stillDoomed(Connection connection, Tid tid) throws SQLException {
-        return stillDoomed(connection, List.of(tid)).stream().findFirst();
+        return Jdbc.first(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+                + " WHERE ctid = ?::tid AND " + predicate, PurgeStatements::row, tid.toString());
     }
 
     /** The doomed rows of [from, to). */
