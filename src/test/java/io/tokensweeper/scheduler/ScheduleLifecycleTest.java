@@ -10,6 +10,8 @@ import io.tokensweeper.health.SchedulerHealthCheck;
 import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeRequest;
+import io.tokensweeper.purge.RunStatus;
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
 import java.sql.Connection;
@@ -230,6 +232,37 @@ class ScheduleLifecycleTest {
 
             assertThat(result.isHealthy()).isTrue();
             assertThat(result.getMessage()).startsWith("no run due yet; first run due at").contains("T03:00:00Z");
+        }
+    }
+
+    @Test
+    void theJobCheckTurnsRedWhenThreeRunsInARowLeaveDoomedRows() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                INSERT INTO public.refresh_tokens (user_id, token_hash, expires_at, revoked)
+                  SELECT gen_random_uuid(), 'h' || i, now() - interval '1 day', false FROM generate_series(1, 50) i;
+                DROP TABLE IF EXISTS public.held_sessions;
+                CREATE TABLE public.held_sessions (token_id uuid REFERENCES public.refresh_tokens (id));
+                INSERT INTO public.held_sessions SELECT id FROM public.refresh_tokens WHERE token_hash = 'h1';
+                """);
+        try (TestNode node = node("skipping", cleanup("0 3 * * *"), BATCH, true).start()) {
+            JobHealthCheck check = new JobHealthCheck(JobName.REFRESH_TOKENS, node.purgeService, node.cluster,
+                    Duration.ofMinutes(15), Clock.systemUTC());
+            for (int run = 1; run <= 3; run++) {
+                assertThat(check.execute().isHealthy()).as("before run %d", run).isTrue();
+                assertThat(node.purgeService.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status())
+                        .isEqualTo(RunStatus.PARTIAL);
+            }
+
+            HealthCheck.Result stuck = check.execute();
+            assertThat(stuck.isHealthy()).isFalse();
+            assertThat(stuck.getMessage()).contains("the last 3 runs each left doomed rows they could not delete")
+                    .contains("held_sessions_token_id_fkey");
+
+            db.execute("DROP TABLE public.held_sessions");
+            assertThat(node.purgeService.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status())
+                    .isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(check.execute().isHealthy()).as("after a run that left nothing behind").isTrue();
         }
     }
 }
