@@ -177,11 +177,7 @@ class AdversarialPurgeTest {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 1_000, true);
         BatchSettings slow = PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(100));
-        PurgeService nodeA = PurgeFixture.start(db, CONFIG, slow);
-        CompletableFuture<PurgeResult> runA = CompletableFuture.supplyAsync(
-                () -> nodeA.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
-                + " WHERE status = 'running' AND rows_deleted > 0") > 0);
+        CompletableFuture<PurgeResult> runA = slowRunUnderWay(db, slow);
         db.execute("""
                 ALTER TABLE public.refresh_tokens RENAME TO refresh_tokens_old;
                 CREATE TABLE public.refresh_tokens (LIKE public.refresh_tokens_old INCLUDING ALL);
@@ -320,12 +316,8 @@ class AdversarialPurgeTest {
     void aRunWhoseSessionIsKilledIsNotLeftRunningWhileItsNodeLives() throws Exception {
         TestDatabase db = POSTGRES.database();
         seed("doomed", 2_000, true);
-        BatchSettings slow = PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(50));
-        PurgeService node = PurgeFixture.start(db, CONFIG, slow);
-        CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
-                () -> node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
-        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
-                + " WHERE status = 'running' AND rows_deleted > 0") > 0);
+        CompletableFuture<PurgeResult> run = slowRunUnderWay(db,
+                PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(50)));
         db.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'"
                 + " AND classid = " + 0x5357 + " AND database = (SELECT oid FROM pg_database"
                 + " WHERE datname = current_database())");
@@ -393,5 +385,15 @@ class AdversarialPurgeTest {
     private static void awaitALockWait(TestDatabase db) {
         await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity"
                 + " WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0);
+    }
+
+    /** A slow run on a node of its own, once it has deleted its first rows. */
+    private static CompletableFuture<PurgeResult> slowRunUnderWay(TestDatabase db, BatchSettings slow) {
+        PurgeService node = PurgeFixture.start(db, CONFIG, slow);
+        CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                () -> node.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+        await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM sweeper.cleanup_runs"
+                + " WHERE status = 'running' AND rows_deleted > 0") > 0);
+        return run;
     }
 }
