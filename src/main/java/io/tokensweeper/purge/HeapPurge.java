@@ -50,9 +50,11 @@ final class HeapPurge {
         Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
                 TableFacts.blocks(connection, tableOid));
         PurgeStatements statements = new PurgeStatements(target, TableFacts.keyExpression(connection, tableOid));
+        PurgeStatements.Density sample = statements.sample(connection, lap.origin(), SAMPLE_BLOCKS);
         // Aimed below the row limit: a statement that hits it leaves a small remainder statement behind.
-        BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4),
-                statements.doomedPerBlock(connection, lap.origin(), SAMPLE_BLOCKS));
+        BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), sample.doomedPerBlock());
+        OptimisticBound bound = OptimisticBound.of(batch.size(),
+                Math.max(sample.rowsPerBlock(), TableFacts.rowsPerBlock(connection, tableOid)));
         connection.commit();
         progress.startLap(lap);
         if (lap.origin().compareTo(Tid.START) > 0) {
@@ -64,7 +66,7 @@ final class HeapPurge {
         // its maxRunTime, makes progress. Checked between pieces here, and between statements and single rows
         // (a piece that goes row by row may take far longer than maxRunTime) by the deleter.
         BooleanSupplier outOfTime = () -> lap.hasMoved() && clock.instant().isAfter(deadline);
-        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
+        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, bound, batch,
                 stopSignal, () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         while (true) {

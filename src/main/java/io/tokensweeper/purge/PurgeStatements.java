@@ -58,6 +58,16 @@ final class PurgeStatements {
                 from.toString(), to.toString(), limit, from.toString(), limit, to.toString(), limit, limit);
     }
 
+    /**
+     * Deletes every doomed row of [from, to) in one TID range scan, with no limit: the caller rolls it back when
+     * it deleted more than a statement may ({@link OptimisticBound}). No RETURNING: it would fetch each deleted
+     * row once more.
+     */
+    long deleteAll(Connection connection, Tid from, Tid to) throws SQLException {
+        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
+                + predicate, from.toString(), to.toString());
+    }
+
     /** Deletes one row if it is (still) doomed; 1 or 0. */
     int deleteRow(Connection connection, Tid tid) throws SQLException {
         return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ?::tid AND " + predicate,
@@ -83,11 +93,16 @@ final class PurgeStatements {
                 + " AND ctid < ?::tid AND " + predicate, from.toString(), to.toString());
     }
 
-    /** Doomed rows per block among the first blocks: where the first piece's size comes from. */
-    double doomedPerBlock(Connection connection, Tid from, long sampleBlocks) throws SQLException {
-        return (double) Jdbc.oneLong(connection, "SELECT count(*) FROM ONLY " + table
-                + " WHERE ctid >= " + from.literal() + " AND ctid < "
-                + Tid.blockStart(from.block() + sampleBlocks).literal() + " AND " + predicate) / sampleBlocks;
+    /** Rows and doomed rows per block in a sample of blocks. */
+    record Density(double rowsPerBlock, double doomedPerBlock) {
+    }
+
+    /** Rows and doomed rows per block among the first blocks: where the first piece's size comes from. */
+    Density sample(Connection connection, Tid from, long sampleBlocks) throws SQLException {
+        return Jdbc.one(connection, "SELECT count(*), count(*) FILTER (WHERE " + predicate + ") FROM ONLY " + table
+                        + " WHERE ctid >= " + from.literal() + " AND ctid < "
+                        + Tid.blockStart(from.block() + sampleBlocks).literal(),
+                rs -> new Density((double) rs.getLong(1) / sampleBlocks, (double) rs.getLong(2) / sampleBlocks));
     }
 
     private static Row row(ResultSet rs) throws SQLException {

@@ -41,16 +41,22 @@ final class RangeDeleter {
     /** A stop was requested, or the run is out of time (once it has moved on): return between rows or statements. */
     private final BooleanSupplier mustStop;
     private final TableGuard guard;
+    private final OptimisticBound bound;
+    /** The table has a BEFORE DELETE trigger or a DELETE rule: only checked statements see the rows they keep. */
+    private boolean checkedOnly;
+    /** The last optimistic statement overshot the row limit: the next one finds where the limit falls first. */
+    private boolean checkNext;
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
-                 RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal,
-                 BooleanSupplier mustStop) {
+                 RunProgress progress, BatchSizer sizer, OptimisticBound bound, BatchSettings batch,
+                 StopSignal stopSignal, BooleanSupplier mustStop) {
         this.connection = connection;
         this.target = target;
         this.tableOid = tableOid;
         this.statements = statements;
         this.progress = progress;
         this.sizer = sizer;
+        this.bound = bound;
         this.batch = batch;
         this.stopSignal = stopSignal;
         this.mustStop = mustStop;
@@ -72,18 +78,17 @@ final class RangeDeleter {
             Tid start = position;
             Tid sized = Tid.blockStart(start.block() + sizer.blocks());
             Tid end = sized.compareTo(to) < 0 ? sized : to;
-            PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
+            PurgeStatements.RangeResult result;
             try {
-                progress.commit(connection, () -> {
-                    result[0] = statements.deleteRange(connection, start, end, batch.size());
-                    guard.check(connection);
-                    Tid next = result[0].hitLimit() ? result[0].stoppedAt() : end;
-                    if (result[0].deleted() < result[0].doomed()) {
-                        recordKeptSilently(start, next);
+                if (checkedOnly || checkNext || !bound.allows(sizer.blocks())) {
+                    checkNext = false;
+                    result = deleteChecked(start, end);
+                } else {
+                    result = deleteOptimistically(start, end);
+                    if (result == null) {
+                        continue;
                     }
-                    progress.deleted(result[0].deleted());
-                    progress.lap().advanceTo(next);
-                });
+                }
             } catch (SQLException e) {
                 DeleteFailure failure = failure(e);
                 if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
@@ -94,8 +99,64 @@ final class RangeDeleter {
                 continue;
             }
             position = progress.lap().position();
-            sizer.measured(position.block() - start.block() + 1, result[0].doomed(), result[0].hitLimit());
+            sizer.measured(position.block() - start.block() + 1, result.doomed(), result.hitLimit());
             stopSignal.pause(batch.pause());
+        }
+    }
+
+    /** The checked form: at most {@code batch.size} rows, and rows kept without an error are seen and reported. */
+    private PurgeStatements.RangeResult deleteChecked(Tid start, Tid end) throws SQLException {
+        PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
+        progress.commit(connection, () -> {
+            result[0] = statements.deleteRange(connection, start, end, batch.size());
+            checkedOnly |= guard.check(connection);
+            Tid next = result[0].hitLimit() ? result[0].stoppedAt() : end;
+            if (result[0].deleted() < result[0].doomed()) {
+                recordKeptSilently(start, next);
+            }
+            progress.deleted(result[0].deleted());
+            progress.lap().advanceTo(next);
+        });
+        return result[0];
+    }
+
+    /**
+     * The whole range in one scan ({@link OptimisticBound}); null when it was rolled back because it deleted more
+     * than {@code batch.size} rows or the table may keep rows silently: the range is then done the checked way.
+     */
+    private PurgeStatements.RangeResult deleteOptimistically(Tid start, Tid end) throws SQLException {
+        long[] deleted = new long[1];
+        try {
+            progress.commit(connection, () -> {
+                deleted[0] = statements.deleteAll(connection, start, end);
+                if (guard.check(connection)) {
+                    checkedOnly = true;
+                    throw new NotCommitted();
+                }
+                if (deleted[0] > batch.size()) {
+                    checkNext = true;
+                    throw new NotCommitted();
+                }
+                progress.deleted(deleted[0]);
+                progress.lap().advanceTo(end);
+            });
+        } catch (NotCommitted e) {
+            if (checkNext) {
+                LOG.debug("Purge {}: {}..{} held {} doomed rows, more than batch.size {}: rolled back, done in"
+                        + " bounded statements", target.job(), start, end, deleted[0], batch.size());
+                sizer.measured(end.block() - start.block(), deleted[0], false);
+            }
+            return null;
+        }
+        return new PurgeStatements.RangeResult(deleted[0], deleted[0], null);
+    }
+
+    /** Rolls back a statement the deleter must not commit; thrown inside {@link RunProgress#commit}. */
+    private static final class NotCommitted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotCommitted() {
+            super(null, null, false, false);
         }
     }
 
@@ -152,7 +213,7 @@ final class RangeDeleter {
             try {
                 progress.commit(connection, () -> {
                     int deleted = statements.deleteRow(connection, row.tid());
-                    guard.check(connection);
+                    checkedOnly |= guard.check(connection);
                     if (deleted == 0 && statements.stillDoomed(connection, row.tid()).isPresent()) {
                         skip(row, KEPT_SILENTLY);
                     } else {
