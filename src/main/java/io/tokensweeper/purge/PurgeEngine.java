@@ -97,7 +97,8 @@ public final class PurgeEngine {
                 request.dryRun(), progress == null ? 0 : progress.rows(), progress == null ? 0 : progress.batches(),
                 progress == null ? 0 : progress.skipped().total(),
                 progress == null ? List.of() : progress.skipped().groups(),
-                Duration.between(started, clock.instant()), nodeId, ending.error());
+                Duration.between(started, clock.instant()), nodeId, ending.error(),
+                progress == null ? Duration.ZERO : progress.paused());
         log(result);
         return result;
     }
@@ -222,6 +223,7 @@ public final class PurgeEngine {
         fields.put("rowsSkipped", Long.toString(result.rowsSkipped()));
         fields.put("batches", Integer.toString(result.batches()));
         fields.put("durationMs", Long.toString(result.duration().toMillis()));
+        fields.put("pausedMs", Long.toString(result.paused().toMillis()));
         fields.put("trigger", result.trigger().id());
         fields.put("node", result.nodeId());
         fields.put("dryRun", Boolean.toString(result.dryRun()));

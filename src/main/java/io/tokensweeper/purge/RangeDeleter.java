@@ -1,7 +1,9 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -42,6 +44,8 @@ final class RangeDeleter {
     private final BooleanSupplier mustStop;
     private final TableGuard guard;
     private final OptimisticBound bound;
+    /** The pause after each statement of a range: batch.pause, longer while the purge hurts the database. */
+    private final Pacer pacer;
     /** The table has a BEFORE DELETE trigger or a DELETE rule: only checked statements see the rows they keep. */
     private boolean checkedOnly;
     /** The last optimistic statement overshot the row limit: the next one finds where the limit falls first. */
@@ -49,7 +53,7 @@ final class RangeDeleter {
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
                  RunProgress progress, BatchSizer sizer, OptimisticBound bound, BatchSettings batch,
-                 StopSignal stopSignal, BooleanSupplier mustStop) {
+                 StopSignal stopSignal, BooleanSupplier mustStop, Pacer pacer) {
         this.connection = connection;
         this.target = target;
         this.tableOid = tableOid;
@@ -61,6 +65,7 @@ final class RangeDeleter {
         this.stopSignal = stopSignal;
         this.mustStop = mustStop;
         this.guard = new TableGuard(target, tableOid);
+        this.pacer = pacer;
     }
 
     /**
@@ -79,6 +84,7 @@ final class RangeDeleter {
             Tid sized = Tid.blockStart(start.block() + sizer.blocks());
             Tid end = sized.compareTo(to) < 0 ? sized : to;
             PurgeStatements.RangeResult result;
+            long began = System.nanoTime();
             try {
                 if (checkedOnly || checkNext || !bound.allows(sizer.blocks())) {
                     checkNext = false;
@@ -100,7 +106,8 @@ final class RangeDeleter {
             }
             position = progress.lap().position();
             sizer.measured(position.block() - start.block() + 1, result.doomed(), result.hitLimit());
-            stopSignal.pause(batch.pause());
+            pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), result.deleted(),
+                    position.block() - start.block() + 1);
         }
     }
 
@@ -116,6 +123,7 @@ final class RangeDeleter {
             }
             progress.deleted(result[0].deleted());
             progress.lap().advanceTo(next);
+            pacer.beforeCommit(connection);
         });
         return result[0];
     }
@@ -139,6 +147,7 @@ final class RangeDeleter {
                 }
                 progress.deleted(deleted[0]);
                 progress.lap().advanceTo(end);
+                pacer.beforeCommit(connection);
             });
         } catch (NotCommitted e) {
             if (checkNext) {

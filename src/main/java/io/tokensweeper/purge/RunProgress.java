@@ -2,6 +2,7 @@ package io.tokensweeper.purge;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 
 /**
  * A run's counts and position, written to its history row in the same transaction as each batch's
@@ -20,6 +21,7 @@ final class RunProgress {
     private long rows;
     private int batches;
     private SkippedRows skipped = new SkippedRows();
+    private Duration paused = Duration.ZERO;
 
     RunProgress(RunHistory history, long runId) {
         this.history = history;
@@ -48,6 +50,15 @@ final class RunProgress {
 
     SkippedRows skipped() {
         return skipped;
+    }
+
+    /** Time spent pausing between batches (batch.pause and pacing); for the run's result, not its history. */
+    Duration paused() {
+        return paused;
+    }
+
+    void paused(Duration more) {
+        paused = paused.plus(more);
     }
 
     void deleted(long count) {
