@@ -25,25 +25,25 @@ public class PacingFactory {
     private boolean enabled = PacingSettings.DEFAULT.enabled();
 
     @NotNull
-    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
-    @MaxDuration(value = 10, unit = TimeUnit.MINUTES)
+    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS, message = "must be at least 10ms")
+    @MaxDuration(value = 10, unit = TimeUnit.MINUTES, message = "must be at most 10 minutes")
     private Duration maxPause = Duration.milliseconds(PacingSettings.DEFAULT.maxPause().toMillis());
 
     @NotNull
-    @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS)
-    @MaxDuration(value = 1, unit = TimeUnit.HOURS)
+    @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, message = "must not be negative")
+    @MaxDuration(value = 1, unit = TimeUnit.HOURS, message = "must be at most 1 hour")
     private Duration maxWait = Duration.milliseconds(PacingSettings.DEFAULT.maxWait().toMillis());
 
     @NotNull
-    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS)
-    @MaxDuration(value = 1, unit = TimeUnit.MINUTES)
+    @MinDuration(value = 10, unit = TimeUnit.MILLISECONDS, message = "must be at least 10ms")
+    @MaxDuration(value = 1, unit = TimeUnit.MINUTES, message = "must be at most 1 minute")
     private Duration probeInterval = Duration.milliseconds(PacingSettings.DEFAULT.probeInterval().toMillis());
 
     private double latencyFactor = PacingSettings.DEFAULT.latencyFactor();
 
     @NotNull
-    @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS)
-    @MaxDuration(value = 1, unit = TimeUnit.HOURS)
+    @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, message = "must not be negative (0s: not watched)")
+    @MaxDuration(value = 1, unit = TimeUnit.HOURS, message = "must be at most 1 hour")
     private Duration maxReplicationLag = Duration.milliseconds(PacingSettings.DEFAULT.maxReplicationLag().toMillis());
 
     private boolean checkpoints = PacingSettings.DEFAULT.checkpoints();
