@@ -49,31 +49,34 @@ class PacingPurgeTest {
     }
 
     /**
-     * The run's first statement deletes rows 1-10 and then stops at row 11, whose DELETE trigger waits for a gate
-     * the test holds. Meanwhile the auth service updates row 5, which the open batch has deleted: it waits on the
-     * purge. The test opens the gate; the batch's probe, before its commit, sees the waiter, and the run slows
-     * down (a log line, paused time) and later recovers. Every doomed row goes, every live row stays.
+     * The run's first statement deletes the rows of the first blocks, among them rows 5 and 11; row 11's AFTER
+     * DELETE trigger then waits, at the end of the statement, for a gate the test holds. Meanwhile the auth service
+     * updates row 5, which the open batch has deleted: it waits on the purge. The test opens the gate; the batch's
+     * probe, before its commit, sees the waiter, and the run slows down (a log line, paused time) and later
+     * recovers. Every doomed row goes, every live row stays. (An AFTER trigger, and batches of 1,000 rows, so that
+     * the first statement commits whichever way the engine deletes a range: a BEFORE trigger, or a one-scan DELETE
+     * of more than batch.size rows, is rolled back and redone.)
      */
     @Test
     void aSessionBlockedOnThePurgesRowLockSlowsTheRunDownWhichStillDeletesExactlyTheDoomedRows() throws Exception {
         TestDatabase db = POSTGRES.database();
         PurgeFixture.seedTokens(db, "early", 10, true);
         PurgeFixture.seedTokens(db, "gate", 1, true);
-        PurgeFixture.seedTokens(db, "doomed", 2_000, true);
+        PurgeFixture.seedTokens(db, "doomed", 15_000, true);
         PurgeFixture.seedTokens(db, "live", 200, false);
-        PurgeFixture.seedTokens(db, "doomed", 2_000, true);
+        PurgeFixture.seedTokens(db, "doomed", 15_000, true);
         db.execute("""
                 CREATE FUNCTION public.wait_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                   IF OLD.tag = 'gate' THEN PERFORM pg_advisory_xact_lock_shared(%d); END IF;
                   RETURN OLD;
                 END $$;
-                CREATE TRIGGER wait_at_gate BEFORE DELETE ON public.refresh_tokens
+                CREATE TRIGGER wait_at_gate AFTER DELETE ON public.refresh_tokens
                   FOR EACH ROW EXECUTE FUNCTION public.wait_at_gate();
                 """.formatted(GATE));
         // The trigger's wait must outlast the test's steps, not meet lock_timeout. Batch latency is not watched
         // here: on a busy test machine it could slow the run down on its own (PacingControlTest covers it).
-        BatchSettings batch = new BatchSettings(100, Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(120),
+        BatchSettings batch = new BatchSettings(1_000, Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(120),
                 Duration.ofMinutes(5), PacingSettings.DEFAULT.withLatencyFactor(0));
         PurgeService service = PurgeFixture.start(db, CONFIG, batch);
 
@@ -113,7 +116,7 @@ class PacingPurgeTest {
         }
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(result.rowsDeleted()).isEqualTo(4_011);
+        assertThat(result.rowsDeleted()).isEqualTo(30_011);
         assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(200);
         assertThat(PurgeFixture.countTokens(db, "tag = 'live' AND NOT revoked")).isEqualTo(200);
         assertThat(result.paused()).as(result.summary()).isPositive();
