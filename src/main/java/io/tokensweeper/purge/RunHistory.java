@@ -21,7 +21,8 @@ import javax.sql.DataSource;
  */
 public final class RunHistory {
     private static final String COLUMNS = "id, job, trigger, scheduled_at, started_at, finished_at, node_id, status,"
-            + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id";
+            + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id,"
+            + " method, method_reason";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<SkipGroup>> SKIP_GROUPS = new TypeReference<>() {
     };
@@ -68,6 +69,12 @@ public final class RunHistory {
                 skipsChanged ? json(progress.skipped().groups()) : null,
                 resume == null ? null : resume.block(), resume == null ? null : resume.offset(),
                 lap == null ? null : lap.percentDone(), runId);
+    }
+
+    /** How the run finds its rows and why, in the caller's transaction. */
+    void recordMethod(Connection connection, long runId, MethodChoice choice) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET method = ?, method_reason = ? WHERE id = ?",
+                choice.method().id(), choice.reason(), runId);
     }
 
     /** Where the job's next run starts: where the last run that walked the table stopped. */
@@ -156,7 +163,9 @@ public final class RunHistory {
                 instant(rs, "scheduled_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
                 rs.getString("node_id"), RunStatus.fromId(rs.getString("status")), rs.getBoolean("dry_run"),
                 rs.getLong("rows_deleted"), rs.getInt("batches"), rs.getLong("rows_skipped"),
-                skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"));
+                skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"),
+                rs.getString("method") == null ? null : PurgeMethod.fromId(rs.getString("method")).orElse(null),
+                rs.getString("method_reason"));
     }
 
     private static String json(List<SkipGroup> groups) {

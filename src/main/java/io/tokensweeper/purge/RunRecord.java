@@ -9,12 +9,13 @@ import java.util.UUID;
 public record RunRecord(long id, String job, String trigger, Instant scheduledAt, Instant startedAt,
                         Instant finishedAt, String nodeId, RunStatus status, boolean dryRun, long rowsDeleted,
                         int batches, long rowsSkipped, List<SkipGroup> skipped, Integer lapPercent, String error,
-                        UUID requestId) {
+                        UUID requestId, PurgeMethod method, String methodReason) {
 
     /** The same one-line summary a finished run logs, from the history row. */
     public String summary() {
         Duration duration = finishedAt == null ? Duration.ZERO : Duration.between(startedAt, finishedAt);
-        return RunSummary.line(job, status, dryRun, rowsDeleted, batches, rowsSkipped, skipped, duration.toMillis(),
+        return RunSummary.line(job, status, dryRun, rowsDeleted, batches, method, rowsSkipped, skipped,
+                duration.toMillis(),
                 trigger, nodeId, id, error);
     }
 }
