@@ -126,14 +126,17 @@ final class DashboardPage {
 
     private static void runs(StringBuilder html, List<RunRecord> runs) {
         html.append("<h2>Recent runs</h2><table><tr><th>run</th><th>started</th><th>job</th><th>node</th>")
-                .append("<th>trigger</th><th>rows</th><th>skipped</th><th>batches</th><th>duration</th><th>status</th><th>error</th></tr>");
+                .append("<th>trigger</th><th>rows</th><th>skipped</th><th>batches</th><th>method</th><th>duration</th>")
+                .append("<th>status</th><th>error</th></tr>");
         for (RunRecord run : runs) {
             html.append("<tr><td>").append(run.id()).append("</td><td>").append(time(run.startedAt()))
                     .append("</td><td>").append(Html.escape(run.job())).append("</td><td>")
                     .append(Html.escape(run.nodeId())).append("</td><td>").append(Html.escape(run.trigger()))
                     .append(run.dryRun() ? " (dry run)" : "").append("</td><td class=\"num\">").append(run.rowsDeleted())
                     .append("</td><td class=\"num\">").append(skipped(run))
-                    .append("</td><td class=\"num\">").append(run.batches()).append("</td><td class=\"num\">")
+                    .append("</td><td class=\"num\">").append(run.batches()).append("</td><td title=\"")
+                    .append(Html.escape(run.methodReason())).append("\">")
+                    .append(run.method() == null ? "" : run.method().id() + " walk").append("</td><td class=\"num\">")
                     .append(run.finishedAt() == null ? "" : Duration.between(run.startedAt(), run.finishedAt()).toMillis()
                             + " ms").append("</td><td class=\"").append(statusClass(run)).append("\">")
                     .append(Html.escape(run.status().id())).append("</td><td class=\"error\">")
