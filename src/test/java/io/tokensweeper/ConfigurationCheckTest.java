@@ -46,6 +46,10 @@ class ConfigurationCheckTest {
                 Arguments.of("environment: tset\n", "environment"),
                 Arguments.of("database:\n  maximumPoolSize: 4\nscheduler:\n  threadCount: 2\n",
                         "database.maximumPoolSize 4 must be at least scheduler.threadCount + 3 (5)"),
+                Arguments.of("cleanup:\n  batch:\n    method: fast\n", "cleanup.batch.method must be auto, heap or index"),
+                Arguments.of("cleanup:\n  batch:\n    workers: 0\n", "cleanup.batch.workers"),
+                Arguments.of("cleanup:\n  batch:\n    workers: 8\n",
+                        "database.maximumPoolSize 10 must be at least 19 with cleanup.batch.workers 8"),
                 // Values check used to accept that then failed at start or in a run:
                 Arguments.of("nodeId: \"" + "n".repeat(83) + "\"\n", "nodeId '" + "n".repeat(83) + "' is 83 characters"),
                 Arguments.of("nodeId: \"{max}${1+1}" + "n".repeat(75) + "\"\n",

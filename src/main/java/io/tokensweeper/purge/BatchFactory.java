@@ -47,8 +47,12 @@ public class BatchFactory {
     private Duration maxRunTime = Duration.hours(1);
 
     @NotNull
-    @Pattern(regexp = "auto|heap|index", message = "must be auto, heap or index")
+    @Pattern(regexp = "auto|heap|index", message = "must be auto, heap or index, was '${validatedValue}'")
     private String method = "auto";
+
+    @Min(1)
+    @Max(16)
+    private int workers = 1;
 
     @JsonProperty
     public int getSize() {
@@ -110,6 +114,16 @@ public class BatchFactory {
         this.method = method;
     }
 
+    @JsonProperty
+    public int getWorkers() {
+        return workers;
+    }
+
+    @JsonProperty
+    public void setWorkers(int workers) {
+        this.workers = workers;
+    }
+
     /**
      * A statement waiting for a lock must meet lock_timeout first: statement_timeout would take the wait for a
      * batch too large, split it down to single rows that each wait again, and never name the lock's holder.
@@ -125,6 +139,7 @@ public class BatchFactory {
 
     public BatchSettings build() {
         return new BatchSettings(size, pause.toJavaDuration(), lockTimeout.toJavaDuration(),
-                statementTimeout.toJavaDuration(), maxRunTime.toJavaDuration(), PurgeMethod.fromId(method));
+                statementTimeout.toJavaDuration(), maxRunTime.toJavaDuration(), PurgeMethod.fromId(method),
+                workers);
     }
 }

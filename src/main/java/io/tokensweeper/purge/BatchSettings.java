@@ -5,38 +5,45 @@ import java.util.Optional;
 
 /**
  * The validated batch settings the engine runs with. {@code method} is how runs find doomed rows: empty for
- * {@code auto} (each run measures and chooses).
+ * {@code auto} (each run measures and chooses); {@code workers} how many sessions a heap walk deletes with at once.
  */
 public record BatchSettings(int size, Duration pause, Duration lockTimeout, Duration statementTimeout,
-                            Duration maxRunTime, Optional<PurgeMethod> method) {
+                            Duration maxRunTime, Optional<PurgeMethod> method, int workers) {
     public BatchSettings {
         if (size < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, was " + size);
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, was " + workers);
         }
     }
 
     public BatchSettings(int size, Duration pause, Duration lockTimeout, Duration statementTimeout,
                          Duration maxRunTime) {
-        this(size, pause, lockTimeout, statementTimeout, maxRunTime, Optional.empty());
+        this(size, pause, lockTimeout, statementTimeout, maxRunTime, Optional.empty(), 1);
     }
 
     public BatchSettings withMethod(Optional<PurgeMethod> newMethod) {
-        return new BatchSettings(size, pause, lockTimeout, statementTimeout, maxRunTime, newMethod);
+        return new BatchSettings(size, pause, lockTimeout, statementTimeout, maxRunTime, newMethod, workers);
+    }
+
+    public BatchSettings withWorkers(int newWorkers) {
+        return new BatchSettings(size, pause, lockTimeout, statementTimeout, maxRunTime, method, newWorkers);
     }
 
     public BatchSettings withSize(int newSize) {
-        return new BatchSettings(newSize, pause, lockTimeout, statementTimeout, maxRunTime, method);
+        return new BatchSettings(newSize, pause, lockTimeout, statementTimeout, maxRunTime, method, workers);
     }
 
     public BatchSettings withPause(Duration newPause) {
-        return new BatchSettings(size, newPause, lockTimeout, statementTimeout, maxRunTime, method);
+        return new BatchSettings(size, newPause, lockTimeout, statementTimeout, maxRunTime, method, workers);
     }
 
     public BatchSettings withMaxRunTime(Duration newMaxRunTime) {
-        return new BatchSettings(size, pause, lockTimeout, statementTimeout, newMaxRunTime, method);
+        return new BatchSettings(size, pause, lockTimeout, statementTimeout, newMaxRunTime, method, workers);
     }
 
     public BatchSettings withLockTimeout(Duration newLockTimeout) {
-        return new BatchSettings(size, pause, newLockTimeout, statementTimeout, maxRunTime, method);
+        return new BatchSettings(size, pause, newLockTimeout, statementTimeout, maxRunTime, method, workers);
     }
 }

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +21,7 @@ final class HeapPurge {
     private static final Logger LOG = LoggerFactory.getLogger(HeapPurge.class);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
     private static final long SAMPLE_BLOCKS = 32;
-    private static final long PIECE_STATEMENTS = 8;
+    static final long PIECE_STATEMENTS = 8;
 
     private final FencedSession session;
     private final PurgeTarget target;
@@ -29,9 +30,11 @@ final class HeapPurge {
     private final StopSignal stopSignal;
     private final Clock clock;
     private final PurgeStatements statements;
+    private final DataSource dataSource;
 
-    HeapPurge(FencedSession session, PurgeTarget target, PurgeStatements statements, RunHistory history,
-              BatchSettings batch, StopSignal stopSignal, Clock clock) {
+    HeapPurge(DataSource dataSource, FencedSession session, PurgeTarget target, PurgeStatements statements,
+              RunHistory history, BatchSettings batch, StopSignal stopSignal, Clock clock) {
+        this.dataSource = dataSource;
         this.statements = statements;
         this.session = session;
         this.target = target;
@@ -66,6 +69,15 @@ final class HeapPurge {
         BooleanSupplier outOfTime = () -> lap.hasMoved() && clock.instant().isAfter(deadline);
         RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, bound, batch,
                 stopSignal, () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean());
+        if (batch.workers() > 1) {
+            boolean finished = new ParallelHeapWalk(dataSource, session, target, statements, progress, batch,
+                    stopSignal, bound, sample.doomedPerBlock(), lap, outOfTime).walk();
+            if (!finished) {
+                return stopSignal.isStopRequested() ? RunOutcome.STOPPED : RunOutcome.OUT_OF_TIME;
+            }
+            deleter.retrySkipped();
+            return RunOutcome.COMPLETED;
+        }
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         while (true) {
             if (lap.atLegEnd()) {

@@ -179,7 +179,7 @@ public final class PurgeEngine {
             RunOutcome outcome = choice.method() == PurgeMethod.INDEX
                     ? new IndexPurge(session, target, choice.streams(), statements, progress, batch, stopSignal, clock,
                     started).run()
-                    : new HeapPurge(session, target, statements, history, batch, stopSignal, clock)
+                    : new HeapPurge(dataSource, session, target, statements, history, batch, stopSignal, clock)
                     .run(progress, started);
             return switch (outcome) {
                 case COMPLETED -> progress.skipped().total() > 0 ? Ending.PARTIAL : Ending.SUCCEEDED;

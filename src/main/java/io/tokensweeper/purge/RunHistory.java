@@ -77,6 +77,15 @@ public final class RunHistory {
                 choice.method().id(), choice.reason(), runId);
     }
 
+    /**
+     * One worker's batch of a run with parallel workers, in that batch's transaction: the counts as increments
+     * (other workers commit theirs meanwhile). The position and the skipped rows' report are written at the end.
+     */
+    void addProgress(Connection connection, long runId, long rows, int batches, long skipped) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = rows_deleted + ?, batches = batches + ?,"
+                + " rows_skipped = rows_skipped + ? WHERE id = ?", rows, batches, skipped, runId);
+    }
+
     /** Where the job's next run starts: where the last run that walked the table stopped. */
     Optional<Tid> resumePosition(Connection connection, JobName job) throws SQLException {
         return Jdbc.first(connection, "SELECT resume_block, resume_offset FROM " + table

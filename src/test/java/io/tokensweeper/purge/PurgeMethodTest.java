@@ -41,7 +41,10 @@ class PurgeMethodTest {
     @BeforeEach
     void freshTable() {
         POSTGRES.database().execute("""
-                DROP TABLE IF EXISTS public.sessions, public.refresh_tokens;
+                DROP TABLE IF EXISTS public.sessions, public.refresh_tokens, public.delete_backends;
+                CREATE TABLE public.delete_backends (pid int);
+                CREATE OR REPLACE FUNCTION public.log_delete_backend() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.delete_backends VALUES (pg_backend_pid()); RETURN NULL; END $$;
                 CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
                   expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
                 CREATE INDEX refresh_tokens_expires_at_idx ON public.refresh_tokens (expires_at);
@@ -49,17 +52,33 @@ class PurgeMethodTest {
                 CREATE TABLE public.sessions (id bigserial PRIMARY KEY,
                   token_id bigint REFERENCES public.refresh_tokens (id));
                 CREATE INDEX ON public.sessions (token_id);
+                -- Which sessions deleted: parallel workers are separate backends.
+                CREATE TRIGGER log_delete_backend AFTER DELETE ON public.refresh_tokens
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.log_delete_backend();
                 TRUNCATE sweeper.cleanup_runs;
                 """);
     }
 
-    private static BatchSettings batches(PurgeMethod method, int size) {
-        return PurgeFixture.SMALL_BATCHES.withSize(size).withMethod(Optional.of(method));
+    /** The ways a run can go: each method, and the heap walk with parallel workers. */
+    enum Way {
+        HEAP(PurgeMethod.HEAP, 1), INDEX(PurgeMethod.INDEX, 1), HEAP_3_WORKERS(PurgeMethod.HEAP, 3);
+
+        final PurgeMethod method;
+        final int workers;
+
+        Way(PurgeMethod method, int workers) {
+            this.method = method;
+            this.workers = workers;
+        }
+    }
+
+    private static BatchSettings batches(Way way, int size) {
+        return PurgeFixture.SMALL_BATCHES.withSize(size).withMethod(Optional.of(way.method)).withWorkers(way.workers);
     }
 
     @ParameterizedTest
-    @EnumSource(PurgeMethod.class)
-    void eachMethodDeletesExactlyTheDoomedRowsAcrossTiedKeysAndRowsItMustKeep(PurgeMethod method) {
+    @EnumSource(Way.class)
+    void eachMethodDeletesExactlyTheDoomedRowsAcrossTiedKeysAndRowsItMustKeep(Way way) {
         TestDatabase db = POSTGRES.database();
         // Five expiry instants shared by 600 rows each, walked 50 rows at a time: every batch but a few ends
         // inside a run of equal keys. Revoked rows that have not expired share keys too.
@@ -75,25 +94,30 @@ class PurgeMethodTest {
         Set<Long> expected = ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'live'"
                 + " OR id IN (SELECT token_id FROM public.sessions)");
 
-        PurgeResult result = PurgeFixture.start(db, CONFIG, batches(method, 50))
+        PurgeResult result = PurgeFixture.start(db, CONFIG, batches(way, 50))
                 .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(result.method()).isEqualTo(method);
+        assertThat(result.method()).isEqualTo(way.method);
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
         assertThat(result.rowsDeleted()).isEqualTo(3_495);
         assertThat(result.rowsSkipped()).isEqualTo(5);
+        assertThat(result.skipped()).singleElement().satisfies(group -> assertThat(group.rows()).isEqualTo(5));
+        // The history row says exactly the same, whichever worker deleted what.
+        assertThat(db.queryString("SELECT rows_deleted || '/' || rows_skipped || '/' || batches FROM"
+                + " sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .isEqualTo("3495/5/" + result.batches());
         assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).isEqualTo(expected);
     }
 
     @ParameterizedTest
-    @EnumSource(PurgeMethod.class)
-    void rowsTheAuthServiceChangesDuringTheRunAreJudgedAsTheyAreWhenDeleted(PurgeMethod method) throws Exception {
+    @EnumSource(Way.class)
+    void rowsTheAuthServiceChangesDuringTheRunAreJudgedAsTheyAreWhenDeleted(Way way) throws Exception {
         TestDatabase db = POSTGRES.database();
         PurgeFixture.seedTokens(db, "doomed", 20_000, true);
         PurgeFixture.seedTokens(db, "live", 5_000, false);
         Set<Long> seededLive = ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'live'");
         List<Long> seededDoomed = new ArrayList<>(ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'doomed'"));
-        PurgeService service = PurgeFixture.start(db, CONFIG, batches(method, 100));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batches(way, 100));
 
         Set<Long> mustSurvive = new HashSet<>(seededLive);
         Set<Long> revokedDuringRun = new HashSet<>();
@@ -127,8 +151,12 @@ class PurgeMethodTest {
         mustSurvive.addAll(ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'new-live'"));
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(result.method()).isEqualTo(method);
+        assertThat(result.method()).isEqualTo(way.method);
+        assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .isEqualTo(result.rowsDeleted());
         assertThat(changes).as("changes made while the run went on").isPositive();
+        assertThat(db.queryLong("SELECT count(DISTINCT pid) FROM public.delete_backends")).as("sessions that deleted")
+                .isEqualTo(way.workers);
         assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).containsAll(mustSurvive);
 
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
