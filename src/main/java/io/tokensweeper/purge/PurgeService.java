@@ -24,6 +24,7 @@ public final class PurgeService implements Managed {
     private final BatchSettings batch;
     private final RunHistory history;
     private final StopSignal stopSignal = new StopSignal();
+    private final SpaceAfterRun spaceAfterRun;
     private final Map<JobName, JobMetrics> metrics = new EnumMap<>(JobName.class);
     private final Map<JobName, PurgeTarget> targets = new EnumMap<>(JobName.class);
     private final String nodeId;
@@ -40,6 +41,7 @@ public final class PurgeService implements Managed {
         this.dataSource = dataSource;
         this.history = new RunHistory(dataSource, schema);
         this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
+        this.spaceAfterRun = new SpaceAfterRun(dataSource, history);
         this.batch = batch;
         this.nodeId = nodeId;
         this.clock = clock;
@@ -116,6 +118,7 @@ public final class PurgeService implements Managed {
             result = engine.refuse(known, request, nodeId, e.getMessage());
         }
         metrics.get(job).record(result, clock.millis());
+        spaceAfterRun.afterRun(target(job).orElse(known), config.target(job), result);
         return result;
     }
 
