@@ -41,7 +41,7 @@ public final class PurgeService implements Managed {
         this.dataSource = dataSource;
         this.history = new RunHistory(dataSource, schema);
         this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
-        this.spaceAfterRun = new SpaceAfterRun(dataSource, history);
+        this.spaceAfterRun = new SpaceAfterRun(dataSource, history, batch, stopSignal);
         this.batch = batch;
         this.nodeId = nodeId;
         this.clock = clock;
@@ -60,6 +60,9 @@ public final class PurgeService implements Managed {
                 continue;
             }
             PurgeTarget resolved = catalog.resolve(target);
+            if (target.isVacuumAfterPurge()) {
+                VacuumAfterPurge.requirePrivilege(dataSource, target, resolved);
+            }
             targets.put(target.job(), resolved);
             LOG.info("Purge {} targets {}: delete where {}", target.job(), resolved.displayName(),
                     DoomedRowPredicate.sql(resolved));
@@ -95,9 +98,10 @@ public final class PurgeService implements Managed {
         requestStop();
     }
 
-    /** Makes running purges stop at their next batch boundary. */
+    /** Makes running purges stop at their next batch boundary, and cancels a VACUUM after a run. */
     public void requestStop() {
         stopSignal.requestStop();
+        spaceAfterRun.stop();
     }
 
     public synchronized boolean isEnabled(JobName job) {
