@@ -80,7 +80,7 @@ final class VacuumAfterPurge {
             throw new TargetConfigurationException(key + ": could not check whether the database user may VACUUM "
                     + target.displayName() + ": " + e.getMessage(), e);
         }
-        LOG.info("Purge {}: after a run that deletes at least {} of {}'s rows, VACUUM (ANALYZE) it ({}: true)",
+        LOG.info("Purge {}: after a run that deletes at least {} of the rows of {}, VACUUM (ANALYZE) it ({}: true)",
                 config.job(), percent(config.getVacuumMinDeletedFraction()), target.displayName(), key);
     }
 
