@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * Whether autovacuum looks far behind on a target table, judged right after a run from the table's
- * {@link TableSpace}. Autovacuum looks at every table once per {@code autovacuum_naptime} (1 min by default)
- * and vacuums it as soon as its dead tuples exceed its threshold, so on a table it keeps up with the dead tuples
+ * {@link TableSpace}. Autovacuum visits every database once per {@code autovacuum_naptime} (1 min by default)
+ * and vacuums a table as soon as its dead tuples exceed the table's threshold, so on a table it keeps up with the dead tuples
  * hover around that threshold and a vacuum is never hours old while they are above it. Three rules:
  * <ol>
  *   <li><b>Off.</b> Autovacuum will not vacuum the table at all ({@code autovacuum_enabled=false} on it, or
