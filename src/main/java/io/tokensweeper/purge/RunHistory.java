@@ -118,6 +118,26 @@ public final class RunHistory {
         }
     }
 
+    /**
+     * What the job's runs before {@code runId} read of its table ({@link AutovacuumLag.Earlier}): when the newest of
+     * them did, and the first since {@code lastVacuum} (null: any) that found its dead tuples over the threshold.
+     */
+    AutovacuumLag.Earlier earlierReadings(JobName job, long runId, Instant lastVacuum) throws SQLException {
+        record Over(long id, Instant at) {
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            Instant previous = Jdbc.first(connection, "SELECT finished_at FROM " + table + " WHERE job = ? AND id < ?"
+                            + " AND table_bytes IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1",
+                    rs -> instant(rs, "finished_at"), job.id(), runId).orElse(null);
+            Optional<Over> over = Jdbc.first(connection, "SELECT id, finished_at FROM " + table
+                            + " WHERE job = ? AND id < ? AND dead_tuples > autovacuum_threshold"
+                            + " AND finished_at > coalesce(?::timestamptz, '-infinity') ORDER BY started_at, id LIMIT 1",
+                    rs -> new Over(rs.getLong("id"), instant(rs, "finished_at")), job.id(), runId,
+                    timestamp(lastVacuum));
+            return new AutovacuumLag.Earlier(previous, over.map(Over::id).orElse(null), over.map(Over::at).orElse(null));
+        }
+    }
+
     private static Timestamp timestamp(Instant instant) {
         return instant == null ? null : Timestamp.from(instant);
     }

@@ -42,7 +42,7 @@ final class SpaceAfterRun {
         }
         TableSpace space = read.get();
         long deleted = result.dryRun() ? 0 : result.rowsDeleted();
-        String warning = AutovacuumLag.warning(target.displayName(), space, deleted).orElse(null);
+        String warning = judge(target, result, space, deleted, prefix);
         RunSpace recorded = space.record(warning);
         record(prefix, () -> history.recordSpace(runId, recorded));
         LOG.info("{} takes {}", prefix, recorded.describe());
@@ -71,8 +71,7 @@ final class SpaceAfterRun {
         VacuumAfterPurge.Done done = vacuum.run(target, timeout);
         RunVacuum outcome = done.vacuum();
         // Its own VACUUM did autovacuum's work: judge autovacuum by what is left, none of it this run's.
-        String after = done.after() == null ? warning
-                : AutovacuumLag.warning(target.displayName(), done.after(), 0).orElse(null);
+        String after = done.after() == null ? warning : judge(target, result, done.after(), 0, prefix);
         record(prefix, () -> history.recordVacuum(runId, outcome, after));
         if (outcome.ran()) {
             LOG.info("{}: VACUUM (ANALYZE) took {} ms; dead tuples {} -> {}{}", prefix, outcome.durationMs(),
@@ -83,6 +82,19 @@ final class SpaceAfterRun {
                     outcome.durationMs() == null ? "" : " (" + outcome.durationMs() + " ms)", outcome.note());
         }
         return after;
+    }
+
+    /** The autovacuum warning, from the reading and what the job's earlier runs read; null when there is none. */
+    private String judge(PurgeTarget target, PurgeResult result, TableSpace space, long deletedByRun, String prefix) {
+        AutovacuumLag.Earlier earlier;
+        try {
+            earlier = history.earlierReadings(result.job(), result.runId(), space.lastAnyVacuum());
+        } catch (SQLException e) {
+            LOG.warn("{}: could not read the earlier runs' readings ({}); judging autovacuum without them", prefix,
+                    e.getMessage());
+            earlier = AutovacuumLag.Earlier.NONE;
+        }
+        return AutovacuumLag.warning(target.displayName(), space, deletedByRun, earlier).orElse(null);
     }
 
     private Optional<TableSpace> read(PurgeTarget target, String prefix) {

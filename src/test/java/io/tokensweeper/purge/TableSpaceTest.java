@@ -10,6 +10,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,6 +126,101 @@ class TableSpaceTest {
         assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
                 .singleElement().asString().startsWith("Purge refresh-tokens run " + run.id()
                         + ": public.refresh_tokens: autovacuum is far behind: autovacuum will not vacuum");
+    }
+
+    /** A fresh token table autovacuum may vacuum, and a session holding it locked so that it cannot yet. */
+    private static Connection tableAutovacuumCannotVacuumYet(TestDatabase db) throws SQLException {
+        tokens(db, true, 0, 0);
+        Connection holder = db.dataSource().getConnection();
+        holder.setAutoCommit(false);
+        try (Statement statement = holder.createStatement()) {
+            // What VACUUM needs; autovacuum skips a table it cannot lock at once. DELETEs pass.
+            statement.execute("LOCK TABLE public.refresh_tokens IN SHARE UPDATE EXCLUSIVE MODE");
+        }
+        return holder;
+    }
+
+    private static void awaitDeletesCounted(TestDatabase db, long deletes) {
+        await("the deletes are in pg_stat_user_tables").atMost(Duration.ofSeconds(30))
+                .until(() -> stat(db, "n_tup_del") == deletes);
+    }
+
+    @Test
+    void deadTuplesOverTheThresholdSinceARunHoursAgoWithNoVacuumSinceAreAWarning() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        try (Connection holder = tableAutovacuumCannotVacuumYet(db)) {
+            PurgeFixture.seedTokens(db, "doomed", 3_000, true);
+            PurgeFixture.seedTokens(db, "live", 7_000, false);
+            // The auth service deleted rows itself; a run 7 hours ago already found dead tuples over the threshold.
+            db.execute("DELETE FROM public.refresh_tokens WHERE tag = 'live' AND id % 7 = 0");
+            awaitDeletesCounted(db, 7_000 - PurgeFixture.countTokens(db, "tag = 'live'"));
+            db.execute("INSERT INTO sweeper.cleanup_runs (job, trigger, node_id, status, started_at, finished_at,"
+                    + " table_bytes, heap_bytes, live_tuples, dead_tuples, autovacuum_threshold) VALUES"
+                    + " ('refresh-tokens', 'cron', 'earlier', 'succeeded', now() - interval '7 hours 1 minute',"
+                    + " now() - interval '7 hours', 1, 1, 8000, 900, 50)");
+            long earlierRun = db.queryLong("SELECT max(id) FROM sweeper.cleanup_runs");
+            PurgeService service = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES);
+
+            service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            holder.rollback();
+
+            RunRecord run = service.history().last(JobName.REFRESH_TOKENS).orElseThrow();
+            assertThat(run.rowsDeleted()).isEqualTo(3_000);
+            assertThat(run.space().autovacuumWarning()).contains(" dead tuples of public.refresh_tokens that this run"
+                    + " did not leave exceed autovacuum's threshold of 50 for it; run " + earlierRun + " already found"
+                    + " more than the threshold 7 h ago, and no vacuum is on record");
+            assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSecondRunRightAfterALargeOneIsNoWarningThoughAutovacuumHasNotComeYet() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        try (Connection holder = tableAutovacuumCannotVacuumYet(db)) {
+            PurgeFixture.seedTokens(db, "doomed", 3_000, true);
+            PurgeFixture.seedTokens(db, "live", 7_000, false);
+            PurgeService service = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES);
+
+            service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            holder.rollback();
+
+            RunRecord second = service.history().last(JobName.REFRESH_TOKENS).orElseThrow();
+            assertThat(second.rowsDeleted()).isZero();
+            // 3000 dead tuples the second run did not leave, 60 times the threshold, but for seconds only.
+            assertThat(second.space().deadTuples()).isGreaterThan(4 * second.space().autovacuumThreshold());
+            assertThat(second.space().autovacuumWarning()).isNull();
+            assertThat(log.list).noneMatch(e -> e.getLevel() == Level.WARN);
+        }
+    }
+
+    @Test
+    void deadTuplesAVacuumCouldNotRemoveAreAWarningThatNamesWhatHoldsThem() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        tokens(db, true, 1_000, 19_000);
+        db.execute("ALTER TABLE public.refresh_tokens SET (autovacuum_vacuum_scale_factor = 0.05)");
+        // A session whose snapshot still sees the rows the auth service deletes next: no vacuum may remove them.
+        try (Connection snapshot = db.dataSource().getConnection(); Statement statement = snapshot.createStatement()) {
+            snapshot.setAutoCommit(false);
+            snapshot.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            statement.execute("SELECT count(*) FROM public.refresh_tokens");
+            db.execute("DELETE FROM public.refresh_tokens WHERE tag = 'live' AND id % 19 <> 0");
+            awaitDeletesCounted(db, 19_000 - PurgeFixture.countTokens(db, "tag = 'live'"));
+            db.execute("VACUUM public.refresh_tokens");
+            PurgeService service = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES);
+
+            service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            snapshot.rollback();
+
+            RunRecord run = service.history().last(JobName.REFRESH_TOKENS).orElseThrow();
+            assertThat(run.space().lastVacuum()).isNotNull();
+            long deletedByOthers = 19_000 - PurgeFixture.countTokens(db, "tag = 'live'");
+            assumeThat(serverVersion(db)).isGreaterThanOrEqualTo(150_000);
+            assertThat(run.space().deadTuples()).isEqualTo(deletedByOthers + 1_000);
+            assertThat(run.space().autovacuumWarning()).contains(" dead tuples of public.refresh_tokens that this run"
+                    + " did not leave are ").contains("though its last vacuum ended at ")
+                    .contains("something holds back their removal (a long-running or idle-in-transaction session");
+        }
     }
 
     @Test
