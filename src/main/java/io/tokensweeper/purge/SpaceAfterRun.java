@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * What follows a run that went through its table (succeeded, partial or interrupted; dry runs too): the table's
  * space read right after it ({@link TableSpace}), whether autovacuum looks far behind on it ({@link AutovacuumLag}),
  * and for an opted-in target the VACUUM ({@link VacuumAfterPurge}), all recorded in the run's history row and
- * logged. A failed run reads nothing: its trouble is the database or the fence, and the next run reads again.
+ * logged. A failed run reads nothing: its trouble is the database or the fence, and the next run reads again;
+ * neither does a run that ends while its node shuts down (the pool may be closing).
  * Never fails the run, which has already ended: what cannot be read or recorded is logged and left NULL.
  */
 final class SpaceAfterRun {
@@ -31,7 +32,8 @@ final class SpaceAfterRun {
     }
 
     void afterRun(PurgeTarget target, TargetFactory config, PurgeResult result) {
-        if (result.runId() == null || result.status() == RunStatus.FAILED || result.status() == RunStatus.RUNNING) {
+        if (result.runId() == null || result.status() == RunStatus.FAILED || result.status() == RunStatus.RUNNING
+                || stopSignal.isStopRequested()) {
             return;
         }
         long runId = result.runId();
@@ -58,8 +60,7 @@ final class SpaceAfterRun {
     private String vacuum(PurgeTarget target, TargetFactory config, PurgeResult result, TableSpace space,
                           String prefix, String warning) {
         long runId = result.runId();
-        Optional<String> notDue = stopSignal.isStopRequested() ? Optional.of("not run: the node is shutting down")
-                : VacuumAfterPurge.notDue(config, result.rowsDeleted(), space);
+        Optional<String> notDue = VacuumAfterPurge.notDue(config, result.rowsDeleted(), space);
         if (notDue.isPresent()) {
             LOG.info("{}: no VACUUM, {}", prefix, notDue.get());
             record(prefix, () -> history.recordVacuum(runId, RunVacuum.notRun(notDue.get()), warning));

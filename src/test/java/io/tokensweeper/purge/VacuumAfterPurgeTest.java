@@ -3,11 +3,15 @@ package io.tokensweeper.purge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -100,6 +104,29 @@ class VacuumAfterPurgeTest {
         assertThat(run.vacuum().durationMs()).isGreaterThanOrEqualTo(PurgeFixture.SMALL_BATCHES.lockTimeout().toMillis());
         assertThat(run.vacuum().note()).startsWith("could not lock the table within lock_timeout 2000 ms");
         assertThat(lastVacuum(db)).isNull();
+    }
+
+    @Test
+    void aNodeShuttingDownCancelsTheVacuumInsteadOfWaitingForIt() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        TableSpaceTest.tokens(db, false, 300_000, 10_000);
+        PurgeService service = PurgeFixture.start(db, optedIn(0.2), PurgeFixture.SMALL_BATCHES.withSize(20_000));
+        CompletableFuture<PurgeResult> run =
+                CompletableFuture.supplyAsync(() -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+        // Throttled like autovacuum, the VACUUM of 300,000 dead tuples takes about a second and a half here.
+        await("the VACUUM is running").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(10))
+                .until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                        + " AND query LIKE 'VACUUM (ANALYZE) %'") == 1);
+
+        service.requestStop();
+
+        assertThat(run.get(30, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.SUCCEEDED);
+        RunVacuum vacuum = service.history().last(JobName.REFRESH_TOKENS).orElseThrow().vacuum();
+        assertThat(vacuum.ran()).isFalse();
+        assertThat(vacuum.note()).startsWith("cancelled: the node is shutting down (ERROR: canceling statement due to"
+                + " user request");
+        assertThat(db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'VACUUM (ANALYZE) %'"
+                + " AND state = 'active'")).isZero();
     }
 
     @Test
