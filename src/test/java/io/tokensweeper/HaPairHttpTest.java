@@ -76,7 +76,7 @@ class HaPairHttpTest {
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body().lines()).hasSize(2);
-        assertThat(response.body()).containsPattern("refresh-tokens: succeeded, deleted 100 rows in \\d+ batches,"
+        assertThat(response.body()).containsPattern("refresh-tokens: succeeded, deleted 100 rows in \\d+ batches \\((heap|index) walk\\),"
                 + " \\d+ ms, trigger manual, node http-[ab], run \\d+")
                 .containsPattern("password-resets: succeeded, deleted 30 rows");
         assertThat(POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(300);

@@ -11,13 +11,14 @@ import java.util.List;
 /**
  * A run from the history, as JSON. Times are ISO-8601 instants in UTC. {@code rowsSkipped} counts the doomed
  * rows the run could not delete, {@code skipped} says why, with example keys; {@code lapPercent} how much of
- * the table the run walked. {@code space} is the table's size and tuples right after the run (null until read, and
+ * the table the run walked (heap walk); {@code method} how it found its rows ({@code heap} or {@code index}) and
+ * {@code methodReason} why. {@code space} is the table's size and tuples right after the run (null until read, and
  * for failed runs); {@code vacuum} the opt-in VACUUM after it (null when the target does not opt in).
  */
 public record RunView(long id, String job, String trigger, String scheduledAt, String startedAt, String finishedAt,
                       Long durationMs, String nodeId, String status, boolean dryRun, long rowsDeleted, int batches,
-                      long rowsSkipped, List<SkipGroup> skipped, Integer lapPercent, String error, SpaceView space,
-                      VacuumView vacuum) {
+                      long rowsSkipped, List<SkipGroup> skipped, Integer lapPercent, String error, String method,
+                      String methodReason, SpaceView space, VacuumView vacuum) {
 
     /**
      * {@code tableBytes}: pg_total_relation_size (heap, indexes, TOAST); {@code heapBytes}: pg_relation_size;
@@ -50,7 +51,8 @@ public record RunView(long id, String job, String trigger, String scheduledAt, S
                 text(run.finishedAt()),
                 run.finishedAt() == null ? null : Duration.between(run.startedAt(), run.finishedAt()).toMillis(),
                 run.nodeId(), run.status().id(), run.dryRun(), run.rowsDeleted(), run.batches(), run.rowsSkipped(),
-                run.skipped(), run.lapPercent(), run.error(), SpaceView.of(run.space()), VacuumView.of(run.vacuum()));
+                run.skipped(), run.lapPercent(), run.error(), run.method() == null ? null : run.method().id(),
+                run.methodReason(), SpaceView.of(run.space()), VacuumView.of(run.vacuum()));
     }
 
     static String text(Instant instant) {

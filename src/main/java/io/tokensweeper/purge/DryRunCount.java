@@ -17,7 +17,8 @@ final class DryRunCount {
     static long count(Connection connection, PurgeStatements statements, long tableOid, int batchSize)
             throws SQLException {
         long tableBlocks = TableFacts.blocks(connection, tableOid);
-        BatchSizer sizer = new BatchSizer(batchSize, statements.doomedPerBlock(connection, Tid.START, SAMPLE_BLOCKS));
+        BatchSizer sizer = new BatchSizer(batchSize,
+                statements.sample(connection, Tid.START, SAMPLE_BLOCKS).doomedPerBlock());
         long doomed = 0;
         long block = 0;
         while (block < tableBlocks) {

@@ -22,18 +22,17 @@ final class HeapPurge {
     private static final long SAMPLE_BLOCKS = 32;
     private static final long PIECE_STATEMENTS = 8;
 
-    /** How the lap ended. */
-    enum Outcome { COMPLETED, STOPPED, OUT_OF_TIME }
-
     private final FencedSession session;
     private final PurgeTarget target;
     private final RunHistory history;
     private final BatchSettings batch;
     private final StopSignal stopSignal;
     private final Clock clock;
+    private final PurgeStatements statements;
 
-    HeapPurge(FencedSession session, PurgeTarget target, RunHistory history, BatchSettings batch,
-              StopSignal stopSignal, Clock clock) {
+    HeapPurge(FencedSession session, PurgeTarget target, PurgeStatements statements, RunHistory history,
+              BatchSettings batch, StopSignal stopSignal, Clock clock) {
+        this.statements = statements;
         this.session = session;
         this.target = target;
         this.history = history;
@@ -42,17 +41,18 @@ final class HeapPurge {
         this.clock = clock;
     }
 
-    Outcome run(RunProgress progress, Instant started)
-            throws SQLException, RangeDeleter.RunFailedException, InterruptedException {
+    RunOutcome run(RunProgress progress, Instant started)
+            throws SQLException, RunFailedException, InterruptedException {
         Connection connection = session.connection();
         connection.setAutoCommit(false);
         long tableOid = session.tableOid();
         Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
                 TableFacts.blocks(connection, tableOid));
-        PurgeStatements statements = new PurgeStatements(target, TableFacts.keyExpression(connection, tableOid));
+        PurgeStatements.Density sample = statements.sample(connection, lap.origin(), SAMPLE_BLOCKS);
         // Aimed below the row limit: a statement that hits it leaves a small remainder statement behind.
-        BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4),
-                statements.doomedPerBlock(connection, lap.origin(), SAMPLE_BLOCKS));
+        BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), sample.doomedPerBlock());
+        OptimisticBound bound = OptimisticBound.of(batch.size(),
+                Math.max(sample.rowsPerBlock(), TableFacts.rowsPerBlock(connection, tableOid)));
         connection.commit();
         progress.startLap(lap);
         if (lap.origin().compareTo(Tid.START) > 0) {
@@ -64,7 +64,7 @@ final class HeapPurge {
         // its maxRunTime, makes progress. Checked between pieces here, and between statements and single rows
         // (a piece that goes row by row may take far longer than maxRunTime) by the deleter.
         BooleanSupplier outOfTime = () -> lap.hasMoved() && clock.instant().isAfter(deadline);
-        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, batch,
+        RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, bound, batch,
                 stopSignal, () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean());
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         while (true) {
@@ -81,10 +81,10 @@ final class HeapPurge {
                 continue;
             }
             if (stopSignal.isStopRequested()) {
-                return Outcome.STOPPED;
+                return RunOutcome.STOPPED;
             }
             if (outOfTime.getAsBoolean()) {
-                return Outcome.OUT_OF_TIME;
+                return RunOutcome.OUT_OF_TIME;
             }
             // Each statement within the piece is sized by the sizer; the piece only paces the checks here.
             deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks() * PIECE_STATEMENTS));
@@ -96,6 +96,6 @@ final class HeapPurge {
             }
         }
         deleter.retrySkipped();
-        return Outcome.COMPLETED;
+        return RunOutcome.COMPLETED;
     }
 }

@@ -3,7 +3,6 @@ package io.tokensweeper.purge;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,23 +15,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RangeDeleter {
     private static final Logger LOG = LoggerFactory.getLogger(RangeDeleter.class);
-    /** How often a single row that waits on a lock (or a deadlock) is tried before it is skipped. */
-    static final int ROW_ATTEMPTS = 3;
-    static final String KEPT_SILENTLY = "not deleted and no error: a BEFORE DELETE trigger returned NULL, or a rule"
-            + " replaced the DELETE";
-
-    /** A failure that ends the run: not about particular rows. */
-    static final class RunFailedException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        RunFailedException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     private final Connection connection;
     private final PurgeTarget target;
-    private final long tableOid;
     private final PurgeStatements statements;
     private final RunProgress progress;
     private final BatchSizer sizer;
@@ -41,20 +25,28 @@ final class RangeDeleter {
     /** A stop was requested, or the run is out of time (once it has moved on): return between rows or statements. */
     private final BooleanSupplier mustStop;
     private final TableGuard guard;
+    private final RowDeleter rowDeleter;
+    private final OptimisticBound bound;
+    /** The table has a BEFORE DELETE trigger or a DELETE rule: only checked statements see the rows they keep. */
+    private boolean checkedOnly;
+    /** The last optimistic statement overshot the row limit: the next one finds where the limit falls first. */
+    private boolean checkNext;
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
-                 RunProgress progress, BatchSizer sizer, BatchSettings batch, StopSignal stopSignal,
-                 BooleanSupplier mustStop) {
+                 RunProgress progress, BatchSizer sizer, OptimisticBound bound, BatchSettings batch,
+                 StopSignal stopSignal, BooleanSupplier mustStop) {
         this.connection = connection;
         this.target = target;
-        this.tableOid = tableOid;
         this.statements = statements;
         this.progress = progress;
         this.sizer = sizer;
+        this.bound = bound;
         this.batch = batch;
         this.stopSignal = stopSignal;
         this.mustStop = mustStop;
         this.guard = new TableGuard(target, tableOid);
+        this.rowDeleter = new RowDeleter(connection, target, tableOid, statements, progress, batch, stopSignal,
+                mustStop);
     }
 
     /**
@@ -72,20 +64,19 @@ final class RangeDeleter {
             Tid start = position;
             Tid sized = Tid.blockStart(start.block() + sizer.blocks());
             Tid end = sized.compareTo(to) < 0 ? sized : to;
-            PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
+            PurgeStatements.RangeResult result;
             try {
-                progress.commit(connection, () -> {
-                    result[0] = statements.deleteRange(connection, start, end, batch.size());
-                    guard.check(connection);
-                    Tid next = result[0].hitLimit() ? result[0].stoppedAt() : end;
-                    if (result[0].deleted() < result[0].doomed()) {
-                        recordKeptSilently(start, next);
+                if (checkedOnly || checkNext || !bound.allows(sizer.blocks())) {
+                    checkNext = false;
+                    result = deleteChecked(start, end);
+                } else {
+                    result = deleteOptimistically(start, end);
+                    if (result == null) {
+                        continue;
                     }
-                    progress.deleted(result[0].deleted());
-                    progress.lap().advanceTo(next);
-                });
+                }
             } catch (SQLException e) {
-                DeleteFailure failure = failure(e);
+                DeleteFailure failure = rowDeleter.failure(e);
                 if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                     sizer.tooLarge();
                 }
@@ -94,8 +85,64 @@ final class RangeDeleter {
                 continue;
             }
             position = progress.lap().position();
-            sizer.measured(position.block() - start.block() + 1, result[0].doomed(), result[0].hitLimit());
+            sizer.measured(position.block() - start.block() + 1, result.doomed(), result.hitLimit());
             stopSignal.pause(batch.pause());
+        }
+    }
+
+    /** The checked form: at most {@code batch.size} rows, and rows kept without an error are seen and reported. */
+    private PurgeStatements.RangeResult deleteChecked(Tid start, Tid end) throws SQLException {
+        PurgeStatements.RangeResult[] result = new PurgeStatements.RangeResult[1];
+        progress.commit(connection, () -> {
+            result[0] = statements.deleteRange(connection, start, end, batch.size());
+            checkedOnly |= guard.check(connection);
+            Tid next = result[0].hitLimit() ? result[0].stoppedAt() : end;
+            if (result[0].deleted() < result[0].doomed()) {
+                recordKeptSilently(start, next);
+            }
+            progress.deleted(result[0].deleted());
+            progress.lap().advanceTo(next);
+        });
+        return result[0];
+    }
+
+    /**
+     * The whole range in one scan ({@link OptimisticBound}); null when it was rolled back because it deleted more
+     * than {@code batch.size} rows or the table may keep rows silently: the range is then done the checked way.
+     */
+    private PurgeStatements.RangeResult deleteOptimistically(Tid start, Tid end) throws SQLException {
+        long[] deleted = new long[1];
+        try {
+            progress.commit(connection, () -> {
+                deleted[0] = statements.deleteAll(connection, start, end);
+                if (guard.check(connection)) {
+                    checkedOnly = true;
+                    throw new NotCommitted();
+                }
+                if (deleted[0] > batch.size()) {
+                    checkNext = true;
+                    throw new NotCommitted();
+                }
+                progress.deleted(deleted[0]);
+                progress.lap().advanceTo(end);
+            });
+        } catch (NotCommitted e) {
+            if (checkNext) {
+                LOG.debug("Purge {}: {}..{} held {} doomed rows, more than batch.size {}: rolled back, done in"
+                        + " bounded statements", target.job(), start, end, deleted[0], batch.size());
+                sizer.measured(end.block() - start.block(), deleted[0], false);
+            }
+            return null;
+        }
+        return new PurgeStatements.RangeResult(deleted[0], deleted[0], null);
+    }
+
+    /** Rolls back a statement the deleter must not commit; thrown inside {@link RunProgress#commit}. */
+    private static final class NotCommitted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotCommitted() {
+            super(null, null, false, false);
         }
     }
 
@@ -121,74 +168,14 @@ final class RangeDeleter {
             if (mustStop.getAsBoolean()) {
                 return;
             }
-            deleteRow(row, ROW_ATTEMPTS, row.tid().next());
+            rowDeleter.deleteRow(row, RowDeleter.ROW_ATTEMPTS, row.tid().next());
         }
         progress.commit(connection, () -> progress.lap().advanceTo(to));
     }
 
     /** Comes back once to the rows skipped so far in this run. */
     void retrySkipped() throws SQLException, RunFailedException, InterruptedException {
-        for (Tid tid : progress.skipped().retained()) {
-            if (mustStop.getAsBoolean()) {
-                return;
-            }
-            Optional<PurgeStatements.Row> row = statements.stillDoomed(connection, tid);
-            connection.commit();
-            if (row.isEmpty()) {
-                progress.commit(connection, () -> progress.skipped().forget(tid));
-            } else {
-                deleteRow(row.get(), 1, null);
-            }
-        }
-    }
-
-    /**
-     * Tries one row up to {@code attempts} times (a lock or a deadlock may pass); skips it with its reason
-     * otherwise. {@code next} is where the lap continues after it, or null to leave the position alone.
-     */
-    private void deleteRow(PurgeStatements.Row row, int attempts, Tid next)
-            throws SQLException, RunFailedException, InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                progress.commit(connection, () -> {
-                    int deleted = statements.deleteRow(connection, row.tid());
-                    guard.check(connection);
-                    if (deleted == 0 && statements.stillDoomed(connection, row.tid()).isPresent()) {
-                        skip(row, KEPT_SILENTLY);
-                    } else {
-                        progress.skipped().forget(row.tid());
-                    }
-                    progress.deleted(deleted);
-                    if (next != null) {
-                        progress.lap().advanceTo(next);
-                    }
-                });
-                return;
-            } catch (SQLException e) {
-                DeleteFailure failure = failure(e);
-                if (failure.kind() == DeleteFailure.Kind.TRANSIENT && attempt < attempts) {
-                    stopSignal.pause(batch.lockTimeout());
-                    continue;
-                }
-                String reason = failure.kind() == DeleteFailure.Kind.TRANSIENT && "55P03".equals(e.getSQLState())
-                        ? "locked by " + TableFacts.rowLockHolder(connection, target.qualifiedTable(), row.tid())
-                        + " past lock_timeout " + batch.lockTimeout().toMillis() + " ms, " + attempt + " time(s)"
-                        : failure.reason();
-                connection.commit();
-                progress.commit(connection, () -> {
-                    skip(row, reason);
-                    if (next != null) {
-                        progress.lap().advanceTo(next);
-                    }
-                });
-                return;
-            }
-        }
-    }
-
-    private void skip(PurgeStatements.Row row, String reason) {
-        progress.skipped().forget(row.tid());
-        progress.skipped().add(row.tid(), reason, row.key());
+        rowDeleter.retrySkipped();
     }
 
     /**
@@ -198,28 +185,8 @@ final class RangeDeleter {
      */
     private void recordKeptSilently(Tid from, Tid to) throws SQLException {
         for (PurgeStatements.Row row : statements.doomedRows(connection, from, to)) {
-            skip(row, KEPT_SILENTLY);
+            rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
         }
     }
 
-    /**
-     * Classifies a failed statement; a lock wait on the whole table (an ALTER, a CREATE INDEX, a LOCK
-     * TABLE) is no row's fault, and ends the run rather than being split into rows that all wait.
-     */
-    private DeleteFailure failure(SQLException e) throws SQLException, RunFailedException {
-        DeleteFailure failure = DeleteFailure.classify(e);
-        if (!failure.splittable()) {
-            throw new RunFailedException(failure.reason(), e);
-        }
-        if ("55P03".equals(e.getSQLState())) {
-            Optional<String> tableLock = TableFacts.tableLockHolder(connection, tableOid);
-            connection.commit();
-            if (tableLock.isPresent()) {
-                throw new RunFailedException("the table " + target.displayName() + " is locked: " + tableLock.get()
-                        + "; lock_timeout " + batch.lockTimeout().toMillis()
-                        + " ms passed. The next run tries again", e);
-            }
-        }
-        return failure;
-    }
 }

@@ -22,8 +22,9 @@ import javax.sql.DataSource;
 public final class RunHistory {
     private static final String COLUMNS = "id, job, trigger, scheduled_at, started_at, finished_at, node_id, status,"
             + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id,"
-            + " table_bytes, heap_bytes, live_tuples, dead_tuples, autovacuum_threshold, last_autovacuum, last_vacuum,"
-            + " autovacuum_warning, vacuum_ran, vacuum_ms, vacuum_note, dead_tuples_after_vacuum";
+            + " method, method_reason, table_bytes, heap_bytes, live_tuples, dead_tuples, autovacuum_threshold,"
+            + " last_autovacuum, last_vacuum, autovacuum_warning, vacuum_ran, vacuum_ms, vacuum_note,"
+            + " dead_tuples_after_vacuum";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<SkipGroup>> SKIP_GROUPS = new TypeReference<>() {
     };
@@ -70,6 +71,12 @@ public final class RunHistory {
                 skipsChanged ? json(progress.skipped().groups()) : null,
                 resume == null ? null : resume.block(), resume == null ? null : resume.offset(),
                 lap == null ? null : lap.percentDone(), runId);
+    }
+
+    /** How the run finds its rows and why, in the caller's transaction. */
+    void recordMethod(Connection connection, long runId, MethodChoice choice) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET method = ?, method_reason = ? WHERE id = ?",
+                choice.method().id(), choice.reason(), runId);
     }
 
     /** Where the job's next run starts: where the last run that walked the table stopped. */
@@ -211,7 +218,8 @@ public final class RunHistory {
                 rs.getString("node_id"), RunStatus.fromId(rs.getString("status")), rs.getBoolean("dry_run"),
                 rs.getLong("rows_deleted"), rs.getInt("batches"), rs.getLong("rows_skipped"),
                 skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"),
-                space(rs), vacuum(rs));
+                rs.getString("method") == null ? null : PurgeMethod.fromId(rs.getString("method")).orElse(null),
+                rs.getString("method_reason"), space(rs), vacuum(rs));
     }
 
     private static RunSpace space(ResultSet rs) throws SQLException {

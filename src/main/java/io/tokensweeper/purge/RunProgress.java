@@ -20,6 +20,7 @@ final class RunProgress {
     private long rows;
     private int batches;
     private SkippedRows skipped = new SkippedRows();
+    private PurgeMethod method;
 
     RunProgress(RunHistory history, long runId) {
         this.history = history;
@@ -36,6 +37,15 @@ final class RunProgress {
 
     Lap lap() {
         return lap;
+    }
+
+    /** How the run finds its rows; null for a dry run. */
+    PurgeMethod method() {
+        return method;
+    }
+
+    void method(PurgeMethod chosen) {
+        this.method = chosen;
     }
 
     long rows() {

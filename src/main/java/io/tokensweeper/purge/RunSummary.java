@@ -7,7 +7,8 @@ final class RunSummary {
     private RunSummary() {
     }
 
-    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, long skipped,
+    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, PurgeMethod method,
+                       long skipped,
                        List<SkipGroup> skipGroups, long durationMs, String trigger, String nodeId, Long runId,
                        String error) {
         StringBuilder line = new StringBuilder().append(job).append(": ").append(status.id());
@@ -15,6 +16,9 @@ final class RunSummary {
             line.append(", would delete ").append(rows).append(" rows");
         } else {
             line.append(", deleted ").append(rows).append(" rows in ").append(batches).append(" batches");
+            if (method != null) {
+                line.append(" (").append(method.id()).append(" walk)");
+            }
         }
         if (skipped > 0) {
             line.append(", skipped ").append(skipped).append(" doomed rows it could not delete (");

@@ -36,6 +36,12 @@ final class TableFacts {
                 "SELECT pg_relation_size(?::bigint::oid) / current_setting('block_size')::bigint", oid);
     }
 
+    /** Rows per block by the table's statistics, 0 when it was never analyzed or is empty. */
+    static double rowsPerBlock(Connection connection, long oid) throws SQLException {
+        return Jdbc.one(connection, "SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages"
+                + " ELSE 0 END FROM pg_class WHERE oid = ?::bigint::oid", rs -> rs.getDouble(1), oid);
+    }
+
     /**
      * An SQL expression naming a row in reports: its primary key when that is numbers or uuids
      * ({@code id=42}), else its position ({@code ctid=(3,7)}), so that no token value is ever printed.

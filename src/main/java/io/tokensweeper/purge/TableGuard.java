@@ -38,13 +38,23 @@ final class TableGuard {
     /** SQLState of a guard failure: not about rows, so the run ends (see {@link DeleteFailure}). */
     static final String CHANGED = "TS001";
 
-    void check(Connection connection) throws SQLException {
+    /**
+     * Throws (SQLState {@link #CHANGED}) when the table or its columns changed; otherwise says whether a DELETE on
+     * it may go past a doomed row without an error: an enabled BEFORE DELETE row trigger (it may return NULL) or a
+     * DELETE rule. Both need a lock that conflicts with the DELETE's, so the answer holds until the batch commits.
+     */
+    boolean check(Connection connection) throws SQLException {
         String[] now = Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint, (SELECT string_agg(a.attname || ':'"
                         + " || t.typname, ',' ORDER BY a.attname COLLATE \"C\") FROM pg_attribute a"
                         + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::bigint::oid"
-                        + " AND a.attname = ANY (?) AND NOT a.attisdropped)",
-                rs -> new String[] {rs.getString(1), rs.getString(2)},
-                target.qualifiedTable(), tableOid, connection.createArrayOf("text", columnNames.toArray()));
+                        + " AND a.attname = ANY (?) AND NOT a.attisdropped),"
+                        // tgtype bits: 1 row, 2 before, 8 delete
+                        + " EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ?::bigint::oid AND NOT tgisinternal"
+                        + " AND tgenabled <> 'D' AND tgtype::int & 11 = 11)"
+                        + " OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = ?::bigint::oid AND ev_type = '4')",
+                rs -> new String[] {rs.getString(1), rs.getString(2), Boolean.toString(rs.getBoolean(3))},
+                target.qualifiedTable(), tableOid, connection.createArrayOf("text", columnNames.toArray()), tableOid,
+                tableOid);
         if (!Long.toString(tableOid).equals(now[0])) {
             throw new SQLException("the table " + target.displayName() + " was replaced during the run (renamed,"
                     + " or dropped and created again); this run stops, the next one purges the table that has the"
@@ -55,5 +65,6 @@ final class TableGuard {
                     + expectedColumns + ", now " + now[1] + "); this run stops before deleting by the old rules, the"
                     + " next one checks the table again", CHANGED);
         }
+        return Boolean.parseBoolean(now[2]);
     }
 }

@@ -16,7 +16,7 @@ class DashboardSpaceTest {
 
     private static RunRecord run(long id, String job, RunSpace space, RunVacuum vacuum) {
         return new RunRecord(id, job, "cron", null, NOW.minusSeconds(60), NOW.minusSeconds(59), "n1",
-                RunStatus.SUCCEEDED, false, 3_000, 1, 0, List.of(), 100, null, null, space, vacuum);
+                RunStatus.SUCCEEDED, false, 3_000, 1, 0, List.of(), 100, null, null, null, null, space, vacuum);
     }
 
     private static DashboardPage.JobRow job(String name, RunRecord lastSpace) {
