@@ -36,6 +36,10 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  batch:\n    size: -5\n", "cleanup.batch.size"),
                 Arguments.of("cleanup:\n  batch:\n    lockTimeout: 0ms\n", "cleanup.batch.lockTimeout"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    retention: -1 day\n", "cleanup.refreshTokens.retention"),
+                Arguments.of("cleanup:\n  refreshTokens:\n    vacuumMinDeletedFraction: 1.5\n",
+                        "cleanup.refreshTokens.vacuumMinDeletedFraction must be less than or equal to 1.0"),
+                Arguments.of("cleanup:\n  passwordResets:\n    vacuumTimeout: 0s\n",
+                        "cleanup.passwordResets.vacuumTimeout must be greater than or equal to 1 SECONDS"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 3 1-5-9 * *\"\n",
                         "cleanup.refreshTokens.cron is not a valid cron expression '0 3 1-5-9 * *':"
                                 + " day-of-month '1-5-9' is not a valid range"),
@@ -99,6 +103,8 @@ class ConfigurationCheckTest {
                 "nodeId: \"  node-1  \"\n",
                 "cleanup:\n  refreshTokens:\n    cron: \"0 0 0 1 1 ? 2099\"\n  passwordResets:\n    cron: \"@daily\"\n",
                 "cleanup:\n  refreshTokens:\n    enabled: false\n    cron: \"0 0 0 1 1 ? 2020\"\n",
+                "cleanup:\n  refreshTokens:\n    vacuumAfterPurge: true\n    vacuumMinDeletedFraction: 0\n"
+                        + "    vacuumTimeout: 24 days\n",
                 "cleanup:\n  timeZone: \"+05:30\"\n",
                 "cleanup:\n  timeZone: GMT+05:30\n",
                 "cleanup:\n  timeZone: Z\n",

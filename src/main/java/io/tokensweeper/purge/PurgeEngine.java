@@ -73,6 +73,7 @@ public final class PurgeEngine {
             ending = work(session, target, request, progress, started);
             try {
                 finish(session.connection(), runId, ending);
+                TableSpace.flushStatistics(session.connection());
             } catch (SQLException e) {
                 LOG.debug("Purge {} run {}: could not record its end on its own session", target.job(), runId, e);
                 finishOnAnotherConnection(target, runId, ending);
