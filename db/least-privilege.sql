@@ -20,3 +20,6 @@ CREATE SCHEMA IF NOT EXISTS sweeper AUTHORIZATION token_sweeper;
 
 GRANT USAGE ON SCHEMA public TO token_sweeper;
 GRANT SELECT, DELETE ON public.refresh_tokens, public.password_resets TO token_sweeper;
+-- Only with cleanup.<target>.vacuumAfterPurge: true, and only on PostgreSQL 17 or newer (before 17 only a
+-- table's owner may VACUUM it: leave the opt-in off there and let autovacuum do the work):
+-- GRANT MAINTAIN ON public.refresh_tokens, public.password_resets TO token_sweeper;

@@ -171,6 +171,21 @@ public class TokenSweeperConfiguration extends Configuration {
         }
     }
 
+    /** Each purge worker beyond the first takes a pool connection, for each job that may run at the same time. */
+    @SelfValidation
+    public void validatePoolLargeEnoughForTheWorkers(ViolationCollector violations) {
+        if (database == null || scheduler == null || cleanup == null || cleanup.getBatch() == null) {
+            return;
+        }
+        int needed = scheduler.connectionsNeeded() + 2 * (cleanup.getBatch().getWorkers() - 1);
+        if (cleanup.getBatch().getWorkers() > 1 && database.getMaximumPoolSize() < needed) {
+            violations.addViolation("database.maximumPoolSize", "{size} must be at least {needed} with"
+                    + " cleanup.batch.workers {workers}: both jobs may run at once, each worker beyond the first holds"
+                    + " a connection, on top of scheduler.threadCount + 3", Map.of("size",
+                    database.getMaximumPoolSize(), "needed", needed, "workers", cleanup.getBatch().getWorkers()));
+        }
+    }
+
     @JsonProperty
     public CleanupFactory getCleanup() {
         return cleanup;

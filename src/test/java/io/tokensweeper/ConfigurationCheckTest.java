@@ -36,6 +36,10 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  batch:\n    size: -5\n", "cleanup.batch.size"),
                 Arguments.of("cleanup:\n  batch:\n    lockTimeout: 0ms\n", "cleanup.batch.lockTimeout"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    retention: -1 day\n", "cleanup.refreshTokens.retention"),
+                Arguments.of("cleanup:\n  refreshTokens:\n    vacuumMinDeletedFraction: 1.5\n",
+                        "cleanup.refreshTokens.vacuumMinDeletedFraction must be less than or equal to 1.0"),
+                Arguments.of("cleanup:\n  passwordResets:\n    vacuumTimeout: 0s\n",
+                        "cleanup.passwordResets.vacuumTimeout must be greater than or equal to 1 SECONDS"),
                 Arguments.of("cleanup:\n  refreshTokens:\n    cron: \"0 3 1-5-9 * *\"\n",
                         "cleanup.refreshTokens.cron is not a valid cron expression '0 3 1-5-9 * *':"
                                 + " day-of-month '1-5-9' is not a valid range"),
@@ -46,6 +50,10 @@ class ConfigurationCheckTest {
                 Arguments.of("environment: tset\n", "environment"),
                 Arguments.of("database:\n  maximumPoolSize: 4\nscheduler:\n  threadCount: 2\n",
                         "database.maximumPoolSize 4 must be at least scheduler.threadCount + 3 (5)"),
+                Arguments.of("cleanup:\n  batch:\n    method: fast\n", "cleanup.batch.method must be auto, heap or index"),
+                Arguments.of("cleanup:\n  batch:\n    workers: 0\n", "cleanup.batch.workers"),
+                Arguments.of("cleanup:\n  batch:\n    workers: 8\n",
+                        "database.maximumPoolSize 10 must be at least 19 with cleanup.batch.workers 8"),
                 // Values check used to accept that then failed at start or in a run:
                 Arguments.of("nodeId: \"" + "n".repeat(83) + "\"\n", "nodeId '" + "n".repeat(83) + "' is 83 characters"),
                 Arguments.of("nodeId: \"{max}${1+1}" + "n".repeat(75) + "\"\n",
@@ -103,6 +111,8 @@ class ConfigurationCheckTest {
                 "nodeId: \"  node-1  \"\n",
                 "cleanup:\n  refreshTokens:\n    cron: \"0 0 0 1 1 ? 2099\"\n  passwordResets:\n    cron: \"@daily\"\n",
                 "cleanup:\n  refreshTokens:\n    enabled: false\n    cron: \"0 0 0 1 1 ? 2020\"\n",
+                "cleanup:\n  refreshTokens:\n    vacuumAfterPurge: true\n    vacuumMinDeletedFraction: 0\n"
+                        + "    vacuumTimeout: 24 days\n",
                 "cleanup:\n  timeZone: \"+05:30\"\n",
                 "cleanup:\n  timeZone: GMT+05:30\n",
                 "cleanup:\n  timeZone: Z\n",

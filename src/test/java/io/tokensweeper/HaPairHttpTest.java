@@ -40,7 +40,9 @@ class HaPairHttpTest {
     private static DropwizardAppExtension<TokenSweeperConfiguration> node(String id) {
         return AppNodes.node(POSTGRES, id,
                 ConfigOverride.config("cleanup.batch.size", "500"),
-                ConfigOverride.config("cleanup.batch.pause", "20ms"));
+                ConfigOverride.config("cleanup.batch.pause", "20ms"),
+                ConfigOverride.config("cleanup.passwordResets.vacuumAfterPurge", "true"),
+                ConfigOverride.config("cleanup.passwordResets.vacuumMinDeletedFraction", "0.1"));
     }
 
     @BeforeEach
@@ -74,7 +76,7 @@ class HaPairHttpTest {
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body().lines()).hasSize(2);
-        assertThat(response.body()).containsPattern("refresh-tokens: succeeded, deleted 100 rows in \\d+ batches,"
+        assertThat(response.body()).containsPattern("refresh-tokens: succeeded, deleted 100 rows in \\d+ batches \\((heap|index) walk\\),"
                 + " \\d+ ms, trigger manual, node http-[ab], run \\d+")
                 .containsPattern("password-resets: succeeded, deleted 30 rows");
         assertThat(POSTGRES.database().queryLong("SELECT count(*) FROM public.refresh_tokens")).isEqualTo(300);
@@ -183,6 +185,36 @@ class HaPairHttpTest {
         });
         assertThat(get(base + "?limit=ten").statusCode()).isEqualTo(400);
         assertThat(get(base + "?job=nope").body()).contains("job must be one of refresh-tokens, password-resets");
+    }
+
+    @Test
+    void runsShowTheTablesSpaceAfterEachRunAndTheVacuumOfAnOptedInTarget() throws Exception {
+        post(NODE_A, "?job=all&wait=30");
+        String base = "http://127.0.0.1:" + NODE_B.getLocalPort() + "/runs?limit=1&job=";
+
+        // Both are read and done after the run has ended (and the task has answered): wait for them.
+        JsonNode resets = await("the VACUUM after the password-resets run is recorded").atMost(Duration.ofSeconds(30))
+                .until(() -> JSON.readTree(get(base + "password-resets").body()).get(0),
+                        run -> run.hasNonNull("vacuum"));
+        JsonNode tokens = await("the refresh-tokens run's space is recorded").atMost(Duration.ofSeconds(30))
+                .until(() -> JSON.readTree(get(base + "refresh-tokens").body()).get(0), run -> run.hasNonNull("space"));
+
+        JsonNode space = resets.get("space");
+        assertThat(space.fieldNames()).toIterable().containsExactly("tableBytes", "heapBytes", "liveTuples",
+                "deadTuples", "autovacuumThreshold", "lastAutovacuum", "lastVacuum", "autovacuumWarning");
+        assertThat(space.get("tableBytes").asLong()).isGreaterThanOrEqualTo(space.get("heapBytes").asLong())
+                .isPositive();
+        assertThat(space.get("autovacuumThreshold").asLong()).isGreaterThanOrEqualTo(50);
+        JsonNode vacuum = resets.get("vacuum");
+        assertThat(vacuum.fieldNames()).toIterable().containsExactly("ran", "durationMs", "deadTuplesAfter", "note");
+        assertThat(vacuum.get("ran").asBoolean()).as(vacuum.toString()).isTrue();
+        assertThat(vacuum.get("durationMs").asLong()).isNotNegative();
+        assertThat(vacuum.get("deadTuplesAfter").asLong()).isZero();
+        assertThat(POSTGRES.database().queryString("SELECT last_vacuum FROM pg_stat_user_tables"
+                + " WHERE relid = 'public.password_resets'::regclass")).isNotNull();
+        // Not opted in: its space, and no vacuum.
+        assertThat(tokens.get("space").get("liveTuples").asLong()).isNotNegative();
+        assertThat(tokens.get("vacuum").isNull()).isTrue();
     }
 
     @Test

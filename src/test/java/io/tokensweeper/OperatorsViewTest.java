@@ -109,6 +109,7 @@ class OperatorsViewTest {
         assertThat(page.body()).contains("ops-a").contains("ops-b").contains("alive")
                 .contains("refresh-tokens").contains("password-resets").contains("<code>* * * * * ?</code>")
                 .contains("<svg").contains("<rect").contains("Recent runs").contains(">cron<")
+                .contains("Table space after the last run").contains("not opted in").contains("dead tuples after")
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more").contains("ops-&lt;b&gt;evil&lt;/b&gt;")
                 .contains("Purge settings of this node").contains("<code>cleanup.pacing.maxPause</code></td><td>5s<")
                 .contains("pacing on: pauses up to 5s when it sees lock waiters")

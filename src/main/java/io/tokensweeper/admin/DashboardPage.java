@@ -3,6 +3,8 @@ package io.tokensweeper.admin;
 import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.DeleteSideEffect;
 import io.tokensweeper.purge.RunRecord;
+import io.tokensweeper.purge.RunSpace;
+import io.tokensweeper.purge.RunVacuum;
 import io.tokensweeper.purge.pacing.Durations;
 import io.tokensweeper.purge.pacing.PacingSettings;
 import io.tokensweeper.scheduler.ClusterState;
@@ -19,8 +21,9 @@ final class DashboardPage {
     private static final int CHART_WIDTH = 640;
     private static final int CHART_HEIGHT = 120;
 
+    /** {@code lastSpace}: the job's newest run that recorded its table's space, or null. */
     record JobRow(String name, boolean enabled, boolean paused, String cron, String quartzCron, String zone,
-                  Instant nextFireTime, RunRecord lastRun, List<DeleteSideEffect> sideEffects) {
+                  Instant nextFireTime, RunRecord lastRun, List<DeleteSideEffect> sideEffects, RunRecord lastSpace) {
     }
 
     private DashboardPage() {
@@ -39,6 +42,7 @@ final class DashboardPage {
                 .append(" &middot; refreshes every 30 s</p>");
         nodes(html, nodes, now);
         jobs(html, jobs);
+        space(html, jobs);
         sideEffects(html, jobs);
         chart(html, runs);
         runs(html, runs);
@@ -73,6 +77,53 @@ final class DashboardPage {
                     .append("</td></tr>");
         }
         html.append("</table>");
+    }
+
+    /** Each job's table as its newest run left it, and a warning above the table when autovacuum is far behind. */
+    private static void space(StringBuilder html, List<JobRow> jobs) {
+        html.append("<h2>Table space after the last run</h2>");
+        List<JobRow> measured = jobs.stream().filter(job -> job.lastSpace() != null).toList();
+        if (measured.isEmpty()) {
+            html.append("<p class=\"muted\">no run has read its table's space yet</p>");
+            return;
+        }
+        for (JobRow job : measured) {
+            RunSpace space = job.lastSpace().space();
+            if (space.autovacuumWarning() != null) {
+                html.append("<p class=\"warn\"><b>autovacuum is far behind</b> (").append(Html.escape(job.name()))
+                        .append(", run ").append(job.lastSpace().id()).append("): ")
+                        .append(Html.escape(space.autovacuumWarning())).append("</p>");
+            }
+        }
+        html.append("<table><tr><th>job</th><th>run</th><th>size (heap)</th><th>live tuples</th><th>dead tuples</th>")
+                .append("<th>autovacuum above</th><th>last autovacuum</th><th>last vacuum</th>")
+                .append("<th>VACUUM after the run</th></tr>");
+        for (JobRow job : measured) {
+            RunRecord run = job.lastSpace();
+            RunSpace space = run.space();
+            html.append("<tr><td>").append(Html.escape(job.name())).append("</td><td>").append(run.id())
+                    .append("</td><td class=\"num\">").append(RunSpace.bytes(space.tableBytes())).append(" (")
+                    .append(RunSpace.bytes(space.heapBytes())).append(")</td><td class=\"num\">")
+                    .append(space.liveTuples()).append("</td><td class=\"num")
+                    .append(space.autovacuumWarning() != null ? " warn" : "").append("\">").append(space.deadTuples())
+                    .append("</td><td class=\"num\">").append(space.autovacuumThreshold()).append("</td><td>")
+                    .append(space.lastAutovacuum() == null ? "never" : time(space.lastAutovacuum())).append("</td><td>")
+                    .append(space.lastVacuum() == null ? "never" : time(space.lastVacuum())).append("</td><td>")
+                    .append(vacuum(run.vacuum())).append("</td></tr>");
+        }
+        html.append("</table>");
+    }
+
+    private static String vacuum(RunVacuum vacuum) {
+        if (vacuum == null) {
+            return "<span class=\"muted\">not opted in</span>";
+        }
+        if (vacuum.ran()) {
+            return "<span class=\"ok\">ran, " + vacuum.durationMs() + " ms</span>"
+                    + (vacuum.deadTuplesAfter() == null ? "" : ", " + vacuum.deadTuplesAfter() + " dead tuples after");
+        }
+        boolean notDue = vacuum.note() != null && vacuum.note().startsWith("not due");
+        return "<span class=\"" + (notDue ? "muted" : "warn") + "\">" + Html.escape(vacuum.note()) + "</span>";
     }
 
     private static void sideEffects(StringBuilder html, List<JobRow> jobs) {
@@ -155,20 +206,38 @@ final class DashboardPage {
 
     private static void runs(StringBuilder html, List<RunRecord> runs) {
         html.append("<h2>Recent runs</h2><table><tr><th>run</th><th>started</th><th>job</th><th>node</th>")
-                .append("<th>trigger</th><th>rows</th><th>skipped</th><th>batches</th><th>duration</th><th>status</th><th>error</th></tr>");
+                .append("<th>trigger</th><th>rows</th><th>skipped</th><th>batches</th><th>method</th><th>duration</th>")
+                .append("<th>dead tuples after</th><th>status</th><th>error</th></tr>");
         for (RunRecord run : runs) {
             html.append("<tr><td>").append(run.id()).append("</td><td>").append(time(run.startedAt()))
                     .append("</td><td>").append(Html.escape(run.job())).append("</td><td>")
                     .append(Html.escape(run.nodeId())).append("</td><td>").append(Html.escape(run.trigger()))
                     .append(run.dryRun() ? " (dry run)" : "").append("</td><td class=\"num\">").append(run.rowsDeleted())
                     .append("</td><td class=\"num\">").append(skipped(run))
-                    .append("</td><td class=\"num\">").append(run.batches()).append("</td><td class=\"num\">")
+                    .append("</td><td class=\"num\">").append(run.batches()).append("</td><td title=\"")
+                    .append(Html.escape(run.methodReason())).append("\">")
+                    .append(run.method() == null ? "" : run.method().id() + " walk").append("</td><td class=\"num\">")
                     .append(run.finishedAt() == null ? "" : Duration.between(run.startedAt(), run.finishedAt()).toMillis()
-                            + " ms").append("</td><td class=\"").append(statusClass(run)).append("\">")
+                            + " ms").append("</td><td class=\"num\">").append(deadTuples(run))
+                    .append("</td><td class=\"").append(statusClass(run)).append("\">")
                     .append(Html.escape(run.status().id())).append("</td><td class=\"error\">")
                     .append(Html.escape(run.error())).append("</td></tr>");
         }
         html.append("</table>");
+    }
+
+    /** The table's dead tuples after the run (after its VACUUM, when one ran), marked when autovacuum is behind. */
+    private static String deadTuples(RunRecord run) {
+        if (run.space() == null) {
+            return "";
+        }
+        long dead = run.vacuum() != null && run.vacuum().deadTuplesAfter() != null ? run.vacuum().deadTuplesAfter()
+                : run.space().deadTuples();
+        String cell = run.space().autovacuumWarning() == null ? Long.toString(dead)
+                : "<span class=\"warn\" title=\"" + Html.escape(run.space().autovacuumWarning()) + "\">" + dead
+                + " (autovacuum behind)</span>";
+        return run.vacuum() != null && run.vacuum().ran() ? cell + "<br><small>VACUUM " + run.vacuum().durationMs()
+                + " ms</small>" : cell;
     }
 
     /** The count, and under it each reason with example keys. */

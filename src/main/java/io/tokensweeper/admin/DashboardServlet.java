@@ -47,7 +47,8 @@ public final class DashboardServlet extends HttpServlet {
                 jobs.add(new DashboardPage.JobRow(job.id(), purgeService.isEnabled(job), cluster.isPaused(job),
                         schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
                         cluster.nextFireTime(job).orElse(null), purgeService.history().last(job).orElse(null),
-                        purgeService.target(job).map(PurgeTarget::sideEffects).orElse(List.of())));
+                        purgeService.target(job).map(PurgeTarget::sideEffects).orElse(List.of()),
+                        purgeService.history().lastWithSpace(job).orElse(null)));
             }
             String page = DashboardPage.render(cluster.nodeId(), cluster.settings().getClusterName(),
                     cluster.scheduler().isPresent(), clusterState.nodes(now), jobs,

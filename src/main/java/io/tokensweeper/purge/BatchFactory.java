@@ -10,6 +10,7 @@ import io.dropwizard.validation.selfvalidating.ViolationCollector;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -44,6 +45,14 @@ public class BatchFactory {
     @NotNull
     @MinDuration(value = 1, unit = TimeUnit.SECONDS)
     private Duration maxRunTime = Duration.hours(1);
+
+    @NotNull
+    @Pattern(regexp = "auto|heap|index", message = "must be auto, heap or index, was '${validatedValue}'")
+    private String method = "auto";
+
+    @Min(1)
+    @Max(16)
+    private int workers = 1;
 
     @JsonProperty
     public int getSize() {
@@ -95,6 +104,26 @@ public class BatchFactory {
         this.maxRunTime = maxRunTime;
     }
 
+    @JsonProperty
+    public String getMethod() {
+        return method;
+    }
+
+    @JsonProperty
+    public void setMethod(String method) {
+        this.method = method;
+    }
+
+    @JsonProperty
+    public int getWorkers() {
+        return workers;
+    }
+
+    @JsonProperty
+    public void setWorkers(int workers) {
+        this.workers = workers;
+    }
+
     /**
      * A statement waiting for a lock must meet lock_timeout first: statement_timeout would take the wait for a
      * batch too large, split it down to single rows that each wait again, and never name the lock's holder.
@@ -110,6 +139,7 @@ public class BatchFactory {
 
     public BatchSettings build() {
         return new BatchSettings(size, pause.toJavaDuration(), lockTimeout.toJavaDuration(),
-                statementTimeout.toJavaDuration(), maxRunTime.toJavaDuration());
+                statementTimeout.toJavaDuration(), maxRunTime.toJavaDuration(), PurgeMethod.fromId(method),
+                workers);
     }
 }

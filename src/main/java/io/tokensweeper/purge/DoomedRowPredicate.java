@@ -1,6 +1,9 @@
 package io.tokensweeper.purge;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The SQL condition that is true only for rows we may delete: marked (revoked/used) or expired, by the
@@ -12,10 +15,23 @@ final class DoomedRowPredicate {
     }
 
     static String sql(PurgeTarget target) {
-        String expired = beforeCutoff(target.expiresAt(), target);
-        return target.marker().flatMap(marker -> marked(marker, target))
-                .map(marked -> "(" + marked + " OR " + expired + ")")
-                .orElse(expired);
+        List<Part> parts = parts(target);
+        return parts.size() == 1 ? parts.get(0).sql()
+                : "(" + parts.stream().map(Part::sql).collect(Collectors.joining(" OR ")) + ")";
+    }
+
+    /** One way a row is doomed, on its own: the column it is judged by, and the condition. */
+    record Part(String label, Column column, String sql) {
+    }
+
+    /** The predicate as its parts (marked, expired), each true only for doomed rows; their OR is {@link #sql}. */
+    static List<Part> parts(PurgeTarget target) {
+        List<Part> parts = new ArrayList<>();
+        target.marker().ifPresent(marker -> marked(marker, target)
+                .ifPresent(marked -> parts.add(new Part("marked by " + marker.name(), marker, marked))));
+        parts.add(new Part("expired by " + target.expiresAt().name(), target.expiresAt(),
+                beforeCutoff(target.expiresAt(), target)));
+        return parts;
     }
 
     private static Optional<String> marked(Column marker, PurgeTarget target) {

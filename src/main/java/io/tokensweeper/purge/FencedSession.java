@@ -78,6 +78,10 @@ final class FencedSession implements AutoCloseable {
      * would filter fail loudly instead of hiding doomed rows from the purge.
      */
     private void applyRunSettings(BatchSettings batch) throws SQLException {
+        applyRunSettings(connection, batch);
+    }
+
+    static void applyRunSettings(Connection connection, BatchSettings batch) throws SQLException {
         Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, false), set_config('statement_timeout', ?, false),"
                         + " set_config('synchronous_commit', 'off', false), set_config('row_security', 'off', false)",
                 batch.lockTimeout().toMillis() + "ms", batch.statementTimeout().toMillis() + "ms");
@@ -90,9 +94,7 @@ final class FencedSession implements AutoCloseable {
                 connection.rollback();
                 connection.setAutoCommit(true);
             }
-            for (String setting : RUN_SETTINGS) {
-                Jdbc.execute(connection, "RESET " + setting);
-            }
+            resetRunSettings(connection);
             RunFence.release(connection, tableOid);
             connection.close();
         } catch (SQLException | RuntimeException e) {
@@ -101,8 +103,14 @@ final class FencedSession implements AutoCloseable {
         }
     }
 
+    static void resetRunSettings(Connection connection) throws SQLException {
+        for (String setting : RUN_SETTINGS) {
+            Jdbc.execute(connection, "RESET " + setting);
+        }
+    }
+
     /** A connection that may still hold the fence must never go back to the pool; eviction closes it. */
-    private static void evict(DataSource dataSource, Connection connection) {
+    static void evict(DataSource dataSource, Connection connection) {
         if (dataSource instanceof HikariDataSource hikari) {
             hikari.evictConnection(connection);
             return;

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,10 +22,7 @@ final class HeapPurge {
     private static final Logger LOG = LoggerFactory.getLogger(HeapPurge.class);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
     private static final long SAMPLE_BLOCKS = 32;
-    private static final long PIECE_STATEMENTS = 8;
-
-    /** How the lap ended. */
-    enum Outcome { COMPLETED, STOPPED, OUT_OF_TIME }
+    static final long PIECE_STATEMENTS = 8;
 
     private final FencedSession session;
     private final PurgeTarget target;
@@ -32,9 +30,13 @@ final class HeapPurge {
     private final BatchSettings batch;
     private final StopSignal stopSignal;
     private final Clock clock;
+    private final PurgeStatements statements;
+    private final DataSource dataSource;
 
-    HeapPurge(FencedSession session, PurgeTarget target, RunHistory history, BatchSettings batch,
-              StopSignal stopSignal, Clock clock) {
+    HeapPurge(DataSource dataSource, FencedSession session, PurgeTarget target, PurgeStatements statements,
+              RunHistory history, BatchSettings batch, StopSignal stopSignal, Clock clock) {
+        this.dataSource = dataSource;
+        this.statements = statements;
         this.session = session;
         this.target = target;
         this.history = history;
@@ -43,14 +45,13 @@ final class HeapPurge {
         this.clock = clock;
     }
 
-    Outcome run(RunProgress progress, Instant started)
-            throws SQLException, RangeDeleter.RunFailedException, InterruptedException {
+    RunOutcome run(RunProgress progress, Instant started)
+            throws SQLException, RunFailedException, InterruptedException {
         Connection connection = session.connection();
         connection.setAutoCommit(false);
         long tableOid = session.tableOid();
         Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
                 TableFacts.blocks(connection, tableOid));
-        PurgeStatements statements = new PurgeStatements(target, TableFacts.keyExpression(connection, tableOid));
         PurgeStatements.Density sample = statements.sample(connection, lap.origin(), SAMPLE_BLOCKS);
         // Aimed below the row limit: a statement that hits it leaves a small remainder statement behind.
         BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), sample.doomedPerBlock());
@@ -72,6 +73,15 @@ final class HeapPurge {
                 + progress.runId(), stopSignal::pause, mustStop, progress::paused);
         RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, bound, batch,
                 stopSignal, mustStop, pacer);
+        if (batch.workers() > 1) {
+            boolean finished = new ParallelHeapWalk(dataSource, session, target, statements, progress, batch,
+                    stopSignal, bound, sample.doomedPerBlock(), lap, outOfTime).walk();
+            if (!finished) {
+                return stopSignal.isStopRequested() ? RunOutcome.STOPPED : RunOutcome.OUT_OF_TIME;
+            }
+            deleter.retrySkipped();
+            return RunOutcome.COMPLETED;
+        }
         Instant nextProgressLog = started.plus(PROGRESS_INTERVAL);
         while (true) {
             if (lap.atLegEnd()) {
@@ -87,10 +97,10 @@ final class HeapPurge {
                 continue;
             }
             if (stopSignal.isStopRequested()) {
-                return Outcome.STOPPED;
+                return RunOutcome.STOPPED;
             }
             if (outOfTime.getAsBoolean()) {
-                return Outcome.OUT_OF_TIME;
+                return RunOutcome.OUT_OF_TIME;
             }
             // Each statement within the piece is sized by the sizer; the piece only paces the checks here.
             deleter.drain(lap.position(), lap.pieceEnd(sizer.blocks() * PIECE_STATEMENTS));
@@ -102,6 +112,6 @@ final class HeapPurge {
             }
         }
         deleter.retrySkipped();
-        return Outcome.COMPLETED;
+        return RunOutcome.COMPLETED;
     }
 }

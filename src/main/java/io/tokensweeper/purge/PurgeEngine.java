@@ -73,6 +73,7 @@ public final class PurgeEngine {
             ending = work(session, target, request, progress, started);
             try {
                 finish(session.connection(), runId, ending);
+                TableSpace.flushStatistics(session.connection());
             } catch (SQLException e) {
                 LOG.debug("Purge {} run {}: could not record its end on its own session", target.job(), runId, e);
                 finishOnAnotherConnection(target, runId, ending);
@@ -98,6 +99,7 @@ public final class PurgeEngine {
                 progress == null ? 0 : progress.skipped().total(),
                 progress == null ? List.of() : progress.skipped().groups(),
                 Duration.between(started, clock.instant()), nodeId, ending.error(),
+                progress == null ? null : progress.method(),
                 progress == null ? Duration.ZERO : progress.paused());
         log(result);
         return result;
@@ -107,7 +109,7 @@ public final class PurgeEngine {
     public PurgeResult refuse(PurgeTarget target, PurgeRequest request, String nodeId, String reason) {
         Long runId = recordNotStarted(target, request, nodeId, reason);
         PurgeResult result = new PurgeResult(runId, target.job(), request.trigger(), RunStatus.FAILED, request.dryRun(),
-                0, 0, 0, List.of(), Duration.ZERO, nodeId, reason);
+                0, 0, 0, List.of(), Duration.ZERO, nodeId, reason, null);
         log(result);
         return result;
     }
@@ -164,7 +166,22 @@ public final class PurgeEngine {
     private Ending purge(FencedSession session, PurgeTarget target, RunProgress progress, Instant started)
             throws SQLException, InterruptedException {
         try {
-            HeapPurge.Outcome outcome = new HeapPurge(session, target, history, batch, stopSignal, clock)
+            Connection connection = session.connection();
+            PurgeStatements statements = new PurgeStatements(target,
+                    TableFacts.keyExpression(connection, session.tableOid()));
+            MethodChoice choice = new MethodChooser(connection, target, session.tableOid(), statements.keyExpression(),
+                    batch.size()).choose(batch.method());
+            history.recordMethod(connection, progress.runId(), choice);
+            if (!connection.getAutoCommit()) {
+                connection.commit();
+            }
+            progress.method(choice.method());
+            LOG.info("Purge {} run {}: {} walk, {}", target.job(), progress.runId(), choice.method().id(),
+                    choice.reason());
+            RunOutcome outcome = choice.method() == PurgeMethod.INDEX
+                    ? new IndexPurge(session, target, choice.streams(), statements, progress, batch, stopSignal, clock,
+                    started).run()
+                    : new HeapPurge(dataSource, session, target, statements, history, batch, stopSignal, clock)
                     .run(progress, started);
             return switch (outcome) {
                 case COMPLETED -> progress.skipped().total() > 0 ? Ending.PARTIAL : Ending.SUCCEEDED;
@@ -173,7 +190,7 @@ public final class PurgeEngine {
                 case OUT_OF_TIME -> Ending.interrupted("reached the maximum run time " + batch.maxRunTime()
                         + "; the rest is left for the next run, which continues from here");
             };
-        } catch (RangeDeleter.RunFailedException e) {
+        } catch (RunFailedException e) {
             LOG.debug("Purge {} run {} failed", target.job(), progress.runId(), e);
             return Ending.failed(e.getMessage());
         }

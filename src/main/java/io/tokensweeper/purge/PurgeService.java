@@ -25,6 +25,7 @@ public final class PurgeService implements Managed {
     private final BatchSettings batch;
     private final RunHistory history;
     private final StopSignal stopSignal = new StopSignal();
+    private final SpaceAfterRun spaceAfterRun;
     private final Map<JobName, JobMetrics> metrics = new EnumMap<>(JobName.class);
     private final Map<JobName, PurgeTarget> targets = new EnumMap<>(JobName.class);
     private final String nodeId;
@@ -41,6 +42,7 @@ public final class PurgeService implements Managed {
         this.dataSource = dataSource;
         this.history = new RunHistory(dataSource, schema);
         this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
+        this.spaceAfterRun = new SpaceAfterRun(dataSource, history, batch, stopSignal);
         this.batch = batch;
         this.nodeId = nodeId;
         this.clock = clock;
@@ -61,6 +63,9 @@ public final class PurgeService implements Managed {
                 continue;
             }
             PurgeTarget resolved = catalog.resolve(target);
+            if (target.isVacuumAfterPurge()) {
+                VacuumAfterPurge.requirePrivilege(dataSource, target, resolved);
+            }
             targets.put(target.job(), resolved);
             LOG.info("Purge {} targets {}: delete where {}", target.job(), resolved.displayName(),
                     DoomedRowPredicate.sql(resolved));
@@ -96,9 +101,10 @@ public final class PurgeService implements Managed {
         requestStop();
     }
 
-    /** Makes running purges stop at their next batch boundary. */
+    /** Makes running purges stop at their next batch boundary, and cancels a VACUUM after a run. */
     public void requestStop() {
         stopSignal.requestStop();
+        spaceAfterRun.stop();
     }
 
     public synchronized boolean isEnabled(JobName job) {
@@ -119,6 +125,7 @@ public final class PurgeService implements Managed {
             result = engine.refuse(known, request, nodeId, e.getMessage());
         }
         metrics.get(job).record(result, clock.millis());
+        spaceAfterRun.afterRun(target(job).orElse(known), config.target(job), result);
         return result;
     }
 

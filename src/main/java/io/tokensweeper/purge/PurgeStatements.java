@@ -36,6 +36,10 @@ final class PurgeStatements {
         this.keyExpression = keyExpression;
     }
 
+    String keyExpression() {
+        return keyExpression;
+    }
+
     /**
      * Deletes the doomed rows of [from, to) in heap order up to, not including, the ({@code limit}+1)th: at most
      * {@code limit} rows. The first scan stops once it has found that many (a TID range scan returns rows in
@@ -68,6 +72,22 @@ final class PurgeStatements {
                 + predicate, from.toString(), to.toString());
     }
 
+    /** Deletes those of the rows at these positions that are (still) doomed, in one TID scan. */
+    long deleteRows(Connection connection, List<Tid> tids) throws SQLException {
+        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ANY (?::tid[]) AND " + predicate,
+                tidArray(connection, tids));
+    }
+
+    /** Those of the rows at these positions that are still there and doomed. */
+    List<Row> stillDoomed(Connection connection, List<Tid> tids) throws SQLException {
+        return Jdbc.list(connection, "SELECT ctid::text AS row_tid, " + keyExpression + " FROM ONLY " + table
+                + " WHERE ctid = ANY (?::tid[]) AND " + predicate, PurgeStatements::row, tidArray(connection, tids));
+    }
+
+    private static java.sql.Array tidArray(Connection connection, List<Tid> tids) throws SQLException {
+        return connection.createArrayOf("text", tids.stream().map(Tid::toString).toArray());
+    }
+
     /** Deletes one row if it is (still) doomed; 1 or 0. */
     int deleteRow(Connection connection, Tid tid) throws SQLException {
         return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ?::tid AND " + predicate,
@@ -76,14 +96,14 @@ final class PurgeStatements {
 
     /** The doomed rows of [from, to), in heap order. */
     List<Row> doomedRows(Connection connection, Tid from, Tid to) throws SQLException {
-        return Jdbc.list(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+        return Jdbc.list(connection, "SELECT ctid::text AS row_tid, " + keyExpression + " FROM ONLY " + table
                 + " WHERE ctid >= ?::tid AND ctid < ?::tid AND " + predicate + " ORDER BY ctid", PurgeStatements::row,
                 from.toString(), to.toString());
     }
 
     /** The doomed row still at this position, if any: a DELETE that went past it without an error kept it. */
     Optional<Row> stillDoomed(Connection connection, Tid tid) throws SQLException {
-        return Jdbc.first(connection, "SELECT ctid::text, " + keyExpression + " FROM ONLY " + table
+        return Jdbc.first(connection, "SELECT ctid::text AS row_tid, " + keyExpression + " FROM ONLY " + table
                 + " WHERE ctid = ?::tid AND " + predicate, PurgeStatements::row, tid.toString());
     }
 

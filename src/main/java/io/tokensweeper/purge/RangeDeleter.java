@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,23 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RangeDeleter {
     private static final Logger LOG = LoggerFactory.getLogger(RangeDeleter.class);
-    /** How often a single row that waits on a lock (or a deadlock) is tried before it is skipped. */
-    static final int ROW_ATTEMPTS = 3;
-    static final String KEPT_SILENTLY = "not deleted and no error: a BEFORE DELETE trigger returned NULL, or a rule"
-            + " replaced the DELETE";
-
-    /** A failure that ends the run: not about particular rows. */
-    static final class RunFailedException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        RunFailedException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     private final Connection connection;
     private final PurgeTarget target;
-    private final long tableOid;
     private final PurgeStatements statements;
     private final RunProgress progress;
     private final BatchSizer sizer;
@@ -43,6 +27,7 @@ final class RangeDeleter {
     /** A stop was requested, or the run is out of time (once it has moved on): return between rows or statements. */
     private final BooleanSupplier mustStop;
     private final TableGuard guard;
+    private final RowDeleter rowDeleter;
     private final OptimisticBound bound;
     /** The pause after each statement of a range: batch.pause, longer while the purge hurts the database. */
     private final Pacer pacer;
@@ -56,7 +41,6 @@ final class RangeDeleter {
                  StopSignal stopSignal, BooleanSupplier mustStop, Pacer pacer) {
         this.connection = connection;
         this.target = target;
-        this.tableOid = tableOid;
         this.statements = statements;
         this.progress = progress;
         this.sizer = sizer;
@@ -65,6 +49,8 @@ final class RangeDeleter {
         this.stopSignal = stopSignal;
         this.mustStop = mustStop;
         this.guard = new TableGuard(target, tableOid);
+        this.rowDeleter = new RowDeleter(connection, target, tableOid, statements, progress, batch, stopSignal,
+                mustStop);
         this.pacer = pacer;
     }
 
@@ -96,7 +82,7 @@ final class RangeDeleter {
                     }
                 }
             } catch (SQLException e) {
-                DeleteFailure failure = failure(e);
+                DeleteFailure failure = rowDeleter.failure(e);
                 if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                     sizer.tooLarge();
                 }
@@ -191,74 +177,14 @@ final class RangeDeleter {
             if (mustStop.getAsBoolean()) {
                 return;
             }
-            deleteRow(row, ROW_ATTEMPTS, row.tid().next());
+            rowDeleter.deleteRow(row, RowDeleter.ROW_ATTEMPTS, row.tid().next());
         }
         progress.commit(connection, () -> progress.lap().advanceTo(to));
     }
 
     /** Comes back once to the rows skipped so far in this run. */
     void retrySkipped() throws SQLException, RunFailedException, InterruptedException {
-        for (Tid tid : progress.skipped().retained()) {
-            if (mustStop.getAsBoolean()) {
-                return;
-            }
-            Optional<PurgeStatements.Row> row = statements.stillDoomed(connection, tid);
-            connection.commit();
-            if (row.isEmpty()) {
-                progress.commit(connection, () -> progress.skipped().forget(tid));
-            } else {
-                deleteRow(row.get(), 1, null);
-            }
-        }
-    }
-
-    /**
-     * Tries one row up to {@code attempts} times (a lock or a deadlock may pass); skips it with its reason
-     * otherwise. {@code next} is where the lap continues after it, or null to leave the position alone.
-     */
-    private void deleteRow(PurgeStatements.Row row, int attempts, Tid next)
-            throws SQLException, RunFailedException, InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                progress.commit(connection, () -> {
-                    int deleted = statements.deleteRow(connection, row.tid());
-                    checkedOnly |= guard.check(connection);
-                    if (deleted == 0 && statements.stillDoomed(connection, row.tid()).isPresent()) {
-                        skip(row, KEPT_SILENTLY);
-                    } else {
-                        progress.skipped().forget(row.tid());
-                    }
-                    progress.deleted(deleted);
-                    if (next != null) {
-                        progress.lap().advanceTo(next);
-                    }
-                });
-                return;
-            } catch (SQLException e) {
-                DeleteFailure failure = failure(e);
-                if (failure.kind() == DeleteFailure.Kind.TRANSIENT && attempt < attempts) {
-                    stopSignal.pause(batch.lockTimeout());
-                    continue;
-                }
-                String reason = failure.kind() == DeleteFailure.Kind.TRANSIENT && "55P03".equals(e.getSQLState())
-                        ? "locked by " + TableFacts.rowLockHolder(connection, target.qualifiedTable(), row.tid())
-                        + " past lock_timeout " + batch.lockTimeout().toMillis() + " ms, " + attempt + " time(s)"
-                        : failure.reason();
-                connection.commit();
-                progress.commit(connection, () -> {
-                    skip(row, reason);
-                    if (next != null) {
-                        progress.lap().advanceTo(next);
-                    }
-                });
-                return;
-            }
-        }
-    }
-
-    private void skip(PurgeStatements.Row row, String reason) {
-        progress.skipped().forget(row.tid());
-        progress.skipped().add(row.tid(), reason, row.key());
+        rowDeleter.retrySkipped();
     }
 
     /**
@@ -268,28 +194,8 @@ final class RangeDeleter {
      */
     private void recordKeptSilently(Tid from, Tid to) throws SQLException {
         for (PurgeStatements.Row row : statements.doomedRows(connection, from, to)) {
-            skip(row, KEPT_SILENTLY);
+            rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
         }
     }
 
-    /**
-     * Classifies a failed statement; a lock wait on the whole table (an ALTER, a CREATE INDEX, a LOCK
-     * TABLE) is no row's fault, and ends the run rather than being split into rows that all wait.
-     */
-    private DeleteFailure failure(SQLException e) throws SQLException, RunFailedException {
-        DeleteFailure failure = DeleteFailure.classify(e);
-        if (!failure.splittable()) {
-            throw new RunFailedException(failure.reason(), e);
-        }
-        if ("55P03".equals(e.getSQLState())) {
-            Optional<String> tableLock = TableFacts.tableLockHolder(connection, tableOid);
-            connection.commit();
-            if (tableLock.isPresent()) {
-                throw new RunFailedException("the table " + target.displayName() + " is locked: " + tableLock.get()
-                        + "; lock_timeout " + batch.lockTimeout().toMillis()
-                        + " ms passed. The next run tries again", e);
-            }
-        }
-        return failure;
-    }
 }

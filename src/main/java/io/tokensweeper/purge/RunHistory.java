@@ -21,7 +21,10 @@ import javax.sql.DataSource;
  */
 public final class RunHistory {
     private static final String COLUMNS = "id, job, trigger, scheduled_at, started_at, finished_at, node_id, status,"
-            + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id";
+            + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id,"
+            + " method, method_reason, table_bytes, heap_bytes, live_tuples, dead_tuples, autovacuum_threshold,"
+            + " last_autovacuum, last_vacuum, autovacuum_warning, vacuum_ran, vacuum_ms, vacuum_note,"
+            + " dead_tuples_after_vacuum";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<SkipGroup>> SKIP_GROUPS = new TypeReference<>() {
     };
@@ -70,6 +73,21 @@ public final class RunHistory {
                 lap == null ? null : lap.percentDone(), runId);
     }
 
+    /** How the run finds its rows and why, in the caller's transaction. */
+    void recordMethod(Connection connection, long runId, MethodChoice choice) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET method = ?, method_reason = ? WHERE id = ?",
+                choice.method().id(), choice.reason(), runId);
+    }
+
+    /**
+     * One worker's batch of a run with parallel workers, in that batch's transaction: the counts as increments
+     * (other workers commit theirs meanwhile). The position and the skipped rows' report are written at the end.
+     */
+    void addProgress(Connection connection, long runId, long rows, int batches, long skipped) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = rows_deleted + ?, batches = batches + ?,"
+                + " rows_skipped = rows_skipped + ? WHERE id = ?", rows, batches, skipped, runId);
+    }
+
     /** Where the job's next run starts: where the last run that walked the table stopped. */
     Optional<Tid> resumePosition(Connection connection, JobName job) throws SQLException {
         return Jdbc.first(connection, "SELECT resume_block, resume_offset FROM " + table
@@ -92,6 +110,52 @@ public final class RunHistory {
     /** A dry run's count: the rows that would go. */
     void recordDryRunCount(Connection connection, long runId, long rows) throws SQLException {
         Jdbc.update(connection, "UPDATE " + table + " SET rows_deleted = ? WHERE id = ?", rows, runId);
+    }
+
+    /** The table's space right after the run ({@link SpaceAfterRun}), once the run has ended. */
+    void recordSpace(long runId, RunSpace space) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            Jdbc.update(connection, "UPDATE " + table + " SET table_bytes = ?, heap_bytes = ?, live_tuples = ?,"
+                            + " dead_tuples = ?, autovacuum_threshold = ?, last_autovacuum = ?, last_vacuum = ?,"
+                            + " autovacuum_warning = ? WHERE id = ?",
+                    space.tableBytes(), space.heapBytes(), space.liveTuples(), space.deadTuples(),
+                    space.autovacuumThreshold(), timestamp(space.lastAutovacuum()), timestamp(space.lastVacuum()),
+                    space.autovacuumWarning(), runId);
+        }
+    }
+
+    /** The opt-in VACUUM after the run, and the autovacuum warning as it stands after it. */
+    void recordVacuum(long runId, RunVacuum vacuum, String autovacuumWarning) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            Jdbc.update(connection, "UPDATE " + table + " SET vacuum_ran = ?, vacuum_ms = ?::bigint, vacuum_note = ?,"
+                            + " dead_tuples_after_vacuum = ?::bigint, autovacuum_warning = ? WHERE id = ?",
+                    vacuum.ran(), vacuum.durationMs(), vacuum.note(), vacuum.deadTuplesAfter(), autovacuumWarning,
+                    runId);
+        }
+    }
+
+    /**
+     * What the job's runs before {@code runId} read of its table ({@link AutovacuumLag.Earlier}): when the newest of
+     * them did, and the first since {@code lastVacuum} (null: any) that found its dead tuples over the threshold.
+     */
+    AutovacuumLag.Earlier earlierReadings(JobName job, long runId, Instant lastVacuum) throws SQLException {
+        record Over(long id, Instant at) {
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            Instant previous = Jdbc.first(connection, "SELECT finished_at FROM " + table + " WHERE job = ? AND id < ?"
+                            + " AND table_bytes IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1",
+                    rs -> instant(rs, "finished_at"), job.id(), runId).orElse(null);
+            Optional<Over> over = Jdbc.first(connection, "SELECT id, finished_at FROM " + table
+                            + " WHERE job = ? AND id < ? AND dead_tuples > autovacuum_threshold"
+                            + " AND finished_at > coalesce(?::timestamptz, '-infinity') ORDER BY started_at, id LIMIT 1",
+                    rs -> new Over(rs.getLong("id"), instant(rs, "finished_at")), job.id(), runId,
+                    timestamp(lastVacuum));
+            return new AutovacuumLag.Earlier(previous, over.map(Over::id).orElse(null), over.map(Over::at).orElse(null));
+        }
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
     }
 
     /**
@@ -143,6 +207,12 @@ public final class RunHistory {
                 + " AND NOT dry_run ORDER BY started_at DESC, id DESC LIMIT ?", job.id(), limit);
     }
 
+    /** The job's newest run that recorded its table's space, for the dashboard. */
+    public Optional<RunRecord> lastWithSpace(JobName job) throws SQLException {
+        return query("SELECT " + COLUMNS + " FROM " + table + " WHERE job = ? AND table_bytes IS NOT NULL"
+                + " ORDER BY started_at DESC, id DESC LIMIT 1", job.id()).stream().findFirst();
+    }
+
     private List<RunRecord> query(String sql, Object... parameters) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             return Jdbc.list(connection, sql, RunHistory::record, parameters);
@@ -156,7 +226,28 @@ public final class RunHistory {
                 instant(rs, "scheduled_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
                 rs.getString("node_id"), RunStatus.fromId(rs.getString("status")), rs.getBoolean("dry_run"),
                 rs.getLong("rows_deleted"), rs.getInt("batches"), rs.getLong("rows_skipped"),
-                skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"));
+                skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"),
+                rs.getString("method") == null ? null : PurgeMethod.fromId(rs.getString("method")).orElse(null),
+                rs.getString("method_reason"), space(rs), vacuum(rs));
+    }
+
+    private static RunSpace space(ResultSet rs) throws SQLException {
+        long tableBytes = rs.getLong("table_bytes");
+        if (rs.wasNull()) {
+            return null;
+        }
+        return new RunSpace(tableBytes, rs.getLong("heap_bytes"), rs.getLong("live_tuples"), rs.getLong("dead_tuples"),
+                rs.getLong("autovacuum_threshold"), instant(rs, "last_autovacuum"), instant(rs, "last_vacuum"),
+                rs.getString("autovacuum_warning"));
+    }
+
+    private static RunVacuum vacuum(ResultSet rs) throws SQLException {
+        boolean ran = rs.getBoolean("vacuum_ran");
+        if (rs.wasNull()) {
+            return null;
+        }
+        return new RunVacuum(ran, (Long) rs.getObject("vacuum_ms"), (Long) rs.getObject("dead_tuples_after_vacuum"),
+                rs.getString("vacuum_note"));
     }
 
     private static String json(List<SkipGroup> groups) {

@@ -17,15 +17,36 @@ final class RunProgress {
 
     private final RunHistory history;
     private final long runId;
+    /** One worker's share of a run with parallel workers: its batches write increments, not totals. */
+    private final boolean workerShare;
     private Lap lap;
     private long rows;
     private int batches;
     private SkippedRows skipped = new SkippedRows();
+    private PurgeMethod method;
     private Duration paused = Duration.ZERO;
 
     RunProgress(RunHistory history, long runId) {
+        this(history, runId, false);
+    }
+
+    private RunProgress(RunHistory history, long runId, boolean workerShare) {
         this.history = history;
         this.runId = runId;
+        this.workerShare = workerShare;
+    }
+
+    /** The progress of one parallel worker of this run. */
+    RunProgress workerShare() {
+        return new RunProgress(history, runId, true);
+    }
+
+    /** Adds a finished worker's counts and skipped rows; the caller writes the totals. */
+    void absorb(RunProgress worker) {
+        rows += worker.rows;
+        batches += worker.batches;
+        skipped.absorb(worker.skipped);
+        paused = paused.plus(worker.paused);
     }
 
     long runId() {
@@ -38,6 +59,15 @@ final class RunProgress {
 
     Lap lap() {
         return lap;
+    }
+
+    /** How the run finds its rows; null for a dry run. */
+    PurgeMethod method() {
+        return method;
+    }
+
+    void method(PurgeMethod chosen) {
+        this.method = chosen;
     }
 
     long rows() {
@@ -77,7 +107,12 @@ final class RunProgress {
         Tid positionBefore = lap == null ? null : lap.position();
         try {
             work.run();
-            history.recordProgress(connection, runId, this);
+            if (workerShare) {
+                history.addProgress(connection, runId, rows - rowsBefore, batches - batchesBefore,
+                        skipped.total() - skippedBefore.total());
+            } else {
+                history.recordProgress(connection, runId, this);
+            }
             connection.commit();
         } catch (SQLException | RuntimeException e) {
             Transactions.rollbackQuietly(connection);

@@ -7,22 +7,26 @@ final class RunSummary {
     private RunSummary() {
     }
 
-    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, long skipped,
+    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, PurgeMethod method,
+                       long skipped,
                        List<SkipGroup> skipGroups, long durationMs, String trigger, String nodeId, Long runId,
                        String error) {
-        return line(job, status, dryRun, rows, batches, skipped, skipGroups, durationMs, 0, trigger, nodeId, runId,
-                error);
+        return line(job, status, dryRun, rows, batches, method, skipped, skipGroups, durationMs, 0, trigger, nodeId,
+                runId, error);
     }
 
     /** {@code pausedMs}, when above zero, follows the duration: "4120 ms (paused 1830 ms)". */
-    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, long skipped,
-                       List<SkipGroup> skipGroups, long durationMs, long pausedMs, String trigger, String nodeId,
-                       Long runId, String error) {
+    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, PurgeMethod method,
+                       long skipped, List<SkipGroup> skipGroups, long durationMs, long pausedMs, String trigger,
+                       String nodeId, Long runId, String error) {
         StringBuilder line = new StringBuilder().append(job).append(": ").append(status.id());
         if (dryRun) {
             line.append(", would delete ").append(rows).append(" rows");
         } else {
             line.append(", deleted ").append(rows).append(" rows in ").append(batches).append(" batches");
+            if (method != null) {
+                line.append(" (").append(method.id()).append(" walk)");
+            }
         }
         if (skipped > 0) {
             line.append(", skipped ").append(skipped).append(" doomed rows it could not delete (");

@@ -49,6 +49,28 @@ final class SkippedRows {
         changed = true;
     }
 
+    /** Adds another worker's skipped rows of the same run. */
+    void absorb(SkippedRows other) {
+        other.counts.forEach((reason, rows) -> {
+            String group = counts.containsKey(reason) || counts.size() < MAX_REASONS ? reason : OTHER_REASONS;
+            counts.merge(group, rows, Long::sum);
+            List<String> keys = examples.computeIfAbsent(group, r -> new ArrayList<>());
+            for (String key : other.examples.getOrDefault(reason, List.of())) {
+                if (keys.size() < EXAMPLES) {
+                    keys.add(key);
+                }
+            }
+        });
+        for (Skipped row : other.retained) {
+            if (retained.size() < RETAINED) {
+                retained.add(new Skipped(row.tid(), counts.containsKey(row.reason()) ? row.reason() : OTHER_REASONS,
+                        row.key()));
+            }
+        }
+        total += other.total;
+        changed = true;
+    }
+
     /** The positions to come back to, oldest first. */
     List<Tid> retained() {
         return retained.stream().map(Skipped::tid).toList();

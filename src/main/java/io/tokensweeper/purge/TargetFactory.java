@@ -2,7 +2,10 @@ package io.tokensweeper.purge;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.ZoneId;
@@ -38,6 +41,29 @@ public abstract class TargetFactory {
     @NotNull
     @MinDuration(value = 0, unit = TimeUnit.SECONDS)
     private Duration retention = Duration.seconds(0);
+
+    /**
+     * Opt-in: a plain VACUUM (ANALYZE) of the table after a run that deleted at least
+     * {@link #vacuumMinDeletedFraction} of its rows ({@link VacuumAfterPurge}). Needs ownership of the table (or,
+     * on PostgreSQL 17+, the MAINTAIN privilege): checked at start.
+     */
+    private boolean vacuumAfterPurge = false;
+
+    /**
+     * The share of the table's rows (rows deleted / (rows deleted + live rows left)) a run must delete for the
+     * VACUUM to follow it. 0.2 is autovacuum's own default scale factor: below it autovacuum would not bother
+     * either, and a purge that small leaves nothing worth an unscheduled VACUUM.
+     */
+    @DecimalMin("0.0")
+    @DecimalMax("1.0")
+    private double vacuumMinDeletedFraction = 0.2;
+
+    /** The VACUUM's statement_timeout, instead of the batches' (which is sized for one bounded DELETE). */
+    @NotNull
+    @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+    @MaxDuration(value = Integer.MAX_VALUE, unit = TimeUnit.MILLISECONDS,
+            message = "must be at most 2147483647ms (24 days), PostgreSQL's limit")
+    private Duration vacuumTimeout = Duration.hours(1);
 
     protected TargetFactory(String table, String cron) {
         this.table = table;
@@ -125,5 +151,35 @@ public abstract class TargetFactory {
     @JsonProperty
     public void setRetention(Duration retention) {
         this.retention = retention;
+    }
+
+    @JsonProperty
+    public boolean isVacuumAfterPurge() {
+        return vacuumAfterPurge;
+    }
+
+    @JsonProperty
+    public void setVacuumAfterPurge(boolean vacuumAfterPurge) {
+        this.vacuumAfterPurge = vacuumAfterPurge;
+    }
+
+    @JsonProperty
+    public double getVacuumMinDeletedFraction() {
+        return vacuumMinDeletedFraction;
+    }
+
+    @JsonProperty
+    public void setVacuumMinDeletedFraction(double vacuumMinDeletedFraction) {
+        this.vacuumMinDeletedFraction = vacuumMinDeletedFraction;
+    }
+
+    @JsonProperty
+    public Duration getVacuumTimeout() {
+        return vacuumTimeout;
+    }
+
+    @JsonProperty
+    public void setVacuumTimeout(Duration vacuumTimeout) {
+        this.vacuumTimeout = vacuumTimeout;
     }
 }

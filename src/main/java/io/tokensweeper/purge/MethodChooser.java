@@ -1,0 +1,161 @@
+package io.tokensweeper.purge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensweeper.db.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Chooses how a run finds its doomed rows, from what it measures before it starts. The heap walk reads every block
+ * of the table, whatever is doomed: right for a backlog. The index walk reads only the doomed rows, through the
+ * indexes of the expiry and marker columns, but reaches each by a random heap access: right when few rows are
+ * doomed, which after the first run is every night. The planner's estimate of the doomed rows against the table's
+ * rows decides, at {@link #INDEX_WALK_MAX_FRACTION}; the planner also says whether each part of the predicate can be
+ * read in key order through an index at all (no index: the heap walk, saying which index would help).
+ */
+final class MethodChooser {
+    /** Measured by the bench: above about this share of doomed rows the heap walk reads fewer pages per row. */
+    static final double INDEX_WALK_MAX_FRACTION = 0.05;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Connection connection;
+    private final PurgeTarget target;
+    private final long tableOid;
+    private final String keyExpression;
+    private final int batchSize;
+
+    MethodChooser(Connection connection, PurgeTarget target, long tableOid, String keyExpression, int batchSize) {
+        this.connection = connection;
+        this.target = target;
+        this.tableOid = tableOid;
+        this.keyExpression = keyExpression;
+        this.batchSize = batchSize;
+    }
+
+    MethodChoice choose(Optional<PurgeMethod> configured) throws SQLException {
+        if (configured.equals(Optional.of(PurgeMethod.HEAP))) {
+            return MethodChoice.heap("batch.method: heap");
+        }
+        List<KeysetStream> streams = new ArrayList<>();
+        for (DoomedRowPredicate.Part part : DoomedRowPredicate.parts(target)) {
+            Optional<KeysetStream> stream = stream(part);
+            if (stream.isEmpty()) {
+                return MethodChoice.heap("no index reads the rows " + part.label() + " in order (an index on "
+                        + part.column().quoted() + (part.column().type() == ColumnType.BOOLEAN
+                        ? ", partial WHERE " + part.column().quoted() + ", on a NOT NULL column such as the key"
+                        : "") + " would let the index walk find them)");
+            }
+            streams.add(stream.get());
+        }
+        String indexes = String.join(", ", streams.stream().map(KeysetStream::index).toList());
+        if (configured.equals(Optional.of(PurgeMethod.INDEX))) {
+            return new MethodChoice(PurgeMethod.INDEX, "batch.method: index (" + indexes + ")", streams);
+        }
+        double tableRows = Jdbc.one(connection, "SELECT reltuples FROM pg_class WHERE oid = ?::bigint::oid",
+                rs -> rs.getDouble(1), tableOid);
+        if (tableRows <= 0) {
+            return MethodChoice.heap("the table has no statistics yet (never analyzed): heap walk");
+        }
+        double doomed = plan("SELECT 1 FROM ONLY " + target.qualifiedTable() + " WHERE "
+                + DoomedRowPredicate.sql(target)).path("Plan Rows").asDouble();
+        String share = String.format(Locale.ROOT, "about %,.0f doomed rows of %,.0f (%.1f%%)", doomed, tableRows,
+                100 * doomed / tableRows);
+        if (doomed / tableRows <= INDEX_WALK_MAX_FRACTION) {
+            return new MethodChoice(PurgeMethod.INDEX, share + ", at most " + percent() + ": index walk over "
+                    + indexes, streams);
+        }
+        return MethodChoice.heap(share + ", more than " + percent() + ": heap walk");
+    }
+
+    /**
+     * The part walked through an index, if the planner reads it so: in key order (an index scan), or, for a
+     * small part, a bitmap of its index entries sorted; never by reading the table.
+     */
+    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part) throws SQLException {
+        // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
+        String predicate = part.column().type() == ColumnType.BOOLEAN
+                ? part.sql() + " AND " + part.column().quoted() : part.sql();
+        for (KeyColumn key : keyCandidates(part.column())) {
+            JsonNode plan = plan("SELECT ctid FROM ONLY " + target.qualifiedTable() + " WHERE " + predicate
+                    + " ORDER BY " + key.quoted() + ", ctid LIMIT " + batchSize);
+            Optional<String> index = indexScan(plan);
+            if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
+                return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
+                        key.quoted(), key.type(), keyExpression));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private record KeyColumn(String name, String type) {
+        String quoted() {
+            return Sql.identifier(name);
+        }
+    }
+
+    /**
+     * A timestamp part is walked by its own column. A boolean marker says nothing about order: its rows are walked
+     * by the first column of a partial index that names the marker, when that column is NOT NULL (a NULL key
+     * would hide a doomed row from the keyset).
+     */
+    private List<KeyColumn> keyCandidates(Column column) throws SQLException {
+        if (column.type().isTimestamp()) {
+            return List.of(new KeyColumn(column.name(), column.type().pgTypeName()));
+        }
+        return Jdbc.list(connection, "SELECT a.attname, t.typname FROM pg_index i"
+                        + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                        + " JOIN pg_type t ON t.oid = a.atttypid"
+                        + " WHERE i.indrelid = ?::bigint::oid AND i.indisvalid AND i.indpred IS NOT NULL AND a.attnotnull"
+                        + " AND t.typname = ANY (?) AND EXISTS (SELECT 1"
+                        + "   FROM regexp_matches(i.indpred::text, ':varattno (\\d+)', 'g') AS m(v)"
+                        + "   JOIN pg_attribute p ON p.attrelid = i.indrelid AND p.attnum = v[1]::int2"
+                        + "   WHERE p.attname = ?)"
+                        + " ORDER BY i.indisprimary DESC, i.indexrelid",
+                rs -> new KeyColumn(rs.getString(1), rs.getString(2)), tableOid,
+                connection.createArrayOf("text", KeysetStream.KEY_TYPES.toArray()), column.name());
+    }
+
+    private JsonNode plan(String sql) throws SQLException {
+        String json = Jdbc.one(connection, "EXPLAIN (FORMAT JSON) " + sql, rs -> rs.getString(1));
+        try {
+            return JSON.readTree(json).path(0).path("Plan");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SQLException("could not read the planner's answer: " + e.getMessage(), e);
+        }
+    }
+
+    private static Optional<String> indexScan(JsonNode plan) {
+        String type = plan.path("Node Type").asText();
+        if (type.endsWith("Index Scan") && plan.has("Index Name")) {
+            return Optional.of(plan.path("Index Name").asText());
+        }
+        for (JsonNode child : plan.path("Plans")) {
+            Optional<String> found = indexScan(child);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean contains(JsonNode plan, String nodeType) {
+        if (plan.path("Node Type").asText().equals(nodeType)) {
+            return true;
+        }
+        for (JsonNode child : plan.path("Plans")) {
+            if (contains(child, nodeType)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String percent() {
+        return String.format(Locale.ROOT, "%.0f%%", INDEX_WALK_MAX_FRACTION * 100);
+    }
+}

@@ -1,0 +1,189 @@
+package io.tokensweeper.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Both ways of finding doomed rows delete exactly the doomed rows: with keys shared by many rows across batch
+ * boundaries, rows that cannot be deleted, and the auth service inserting and changing rows during the run.
+ */
+class PurgeMethodTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    private static final CleanupFactory CONFIG =
+            PurgeFixture.refreshTokensOnly("public", "refresh_tokens", "expires_at", "revoked");
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    @BeforeEach
+    void freshTable() {
+        POSTGRES.database().execute("""
+                DROP TABLE IF EXISTS public.sessions, public.refresh_tokens, public.delete_backends;
+                CREATE TABLE public.delete_backends (pid int);
+                CREATE OR REPLACE FUNCTION public.log_delete_backend() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.delete_backends VALUES (pg_backend_pid()); RETURN NULL; END $$;
+                CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
+                  expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
+                CREATE INDEX refresh_tokens_expires_at_idx ON public.refresh_tokens (expires_at);
+                CREATE INDEX refresh_tokens_revoked_idx ON public.refresh_tokens (expires_at) WHERE revoked;
+                CREATE TABLE public.sessions (id bigserial PRIMARY KEY,
+                  token_id bigint REFERENCES public.refresh_tokens (id));
+                CREATE INDEX ON public.sessions (token_id);
+                -- Which sessions deleted: parallel workers are separate backends.
+                CREATE TRIGGER log_delete_backend AFTER DELETE ON public.refresh_tokens
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.log_delete_backend();
+                TRUNCATE sweeper.cleanup_runs;
+                """);
+    }
+
+    /** The ways a run can go: each method, and the heap walk with parallel workers. */
+    enum Way {
+        HEAP(PurgeMethod.HEAP, 1), INDEX(PurgeMethod.INDEX, 1), HEAP_3_WORKERS(PurgeMethod.HEAP, 3);
+
+        final PurgeMethod method;
+        final int workers;
+
+        Way(PurgeMethod method, int workers) {
+            this.method = method;
+            this.workers = workers;
+        }
+    }
+
+    private static BatchSettings batches(Way way, int size) {
+        return PurgeFixture.SMALL_BATCHES.withSize(size).withMethod(Optional.of(way.method)).withWorkers(way.workers);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Way.class)
+    void eachMethodDeletesExactlyTheDoomedRowsAcrossTiedKeysAndRowsItMustKeep(Way way) {
+        TestDatabase db = POSTGRES.database();
+        // Five expiry instants shared by 600 rows each, walked 50 rows at a time: every batch but a few ends
+        // inside a run of equal keys. Revoked rows that have not expired share keys too.
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'expired',"
+                + " date_trunc('day', now()) - (1 + i % 5) * interval '1 day', false FROM generate_series(1, 3000) i");
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'revoked',"
+                + " date_trunc('day', now()) + (1 + i % 3) * interval '1 day', true FROM generate_series(1, 500) i");
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'live',"
+                + " now() + (i % 7) * interval '1 hour' + interval '1 hour', false FROM generate_series(1, 2000) i");
+        // Doomed rows still referenced, in the middle of a run of tied keys: kept, reported, not a wall.
+        db.execute("INSERT INTO public.sessions (token_id) SELECT id FROM public.refresh_tokens"
+                + " WHERE tag = 'expired' ORDER BY id OFFSET 1200 LIMIT 5");
+        Set<Long> expected = ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'live'"
+                + " OR id IN (SELECT token_id FROM public.sessions)");
+
+        PurgeResult result = PurgeFixture.start(db, CONFIG, batches(way, 50))
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.method()).isEqualTo(way.method);
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
+        assertThat(result.rowsDeleted()).isEqualTo(3_495);
+        assertThat(result.rowsSkipped()).isEqualTo(5);
+        assertThat(result.skipped()).singleElement().satisfies(group -> assertThat(group.rows()).isEqualTo(5));
+        // The history row says exactly the same, whichever worker deleted what.
+        assertThat(db.queryString("SELECT rows_deleted || '/' || rows_skipped || '/' || batches FROM"
+                + " sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .isEqualTo("3495/5/" + result.batches());
+        assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Way.class)
+    void rowsTheAuthServiceChangesDuringTheRunAreJudgedAsTheyAreWhenDeleted(Way way) throws Exception {
+        TestDatabase db = POSTGRES.database();
+        PurgeFixture.seedTokens(db, "doomed", 20_000, true);
+        PurgeFixture.seedTokens(db, "live", 5_000, false);
+        Set<Long> seededLive = ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'live'");
+        List<Long> seededDoomed = new ArrayList<>(ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'doomed'"));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batches(way, 100));
+
+        Set<Long> mustSurvive = new HashSet<>(seededLive);
+        Set<Long> revokedDuringRun = new HashSet<>();
+        int changes = 0;
+        CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+        SplittableRandom random = new SplittableRandom(7);
+        try (Connection auth = db.dataSource().getConnection()) {
+            while (!run.isDone()) {
+                // A doomed token rescued (its expiry extended) before the purge reached it must survive.
+                long rescued = seededDoomed.get(random.nextInt(seededDoomed.size()));
+                if (update(auth, "UPDATE public.refresh_tokens SET expires_at = now() + interval '1 day'"
+                        + " WHERE id = ?", rescued) == 1) {
+                    mustSurvive.add(rescued);
+                }
+                // A live token revoked during the run is doomed from then on: this run or the next deletes it.
+                long revoked = List.copyOf(seededLive).get(random.nextInt(seededLive.size()));
+                if (!mustSurvive.contains(revoked) || revokedDuringRun.contains(revoked)) {
+                    continue;
+                }
+                update(auth, "UPDATE public.refresh_tokens SET revoked = true WHERE id = ?", revoked);
+                mustSurvive.remove(revoked);
+                revokedDuringRun.add(revoked);
+                // New tokens, live and already expired, arrive all the time.
+                update(auth, "INSERT INTO public.refresh_tokens (tag, expires_at) VALUES ('new-live',"
+                        + " now() + interval '1 day'), ('new-doomed', now() - interval '1 day') RETURNING 0", null);
+                changes++;
+            }
+        }
+        PurgeResult result = run.get(2, TimeUnit.MINUTES);
+        mustSurvive.addAll(ids(db, "SELECT id FROM public.refresh_tokens WHERE tag = 'new-live'"));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.method()).isEqualTo(way.method);
+        assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .isEqualTo(result.rowsDeleted());
+        assertThat(changes).as("changes made while the run went on").isPositive();
+        assertThat(db.queryLong("SELECT count(DISTINCT pid) FROM public.delete_backends")).as("sessions that deleted")
+                .isEqualTo(way.workers);
+        assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).containsAll(mustSurvive);
+
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).isEqualTo(mustSurvive);
+    }
+
+    private static int update(Connection connection, String sql, Long id) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            if (id != null) {
+                statement.setLong(1, id);
+            }
+            return statement.execute() ? 0 : statement.getUpdateCount();
+        }
+    }
+
+    private static Set<Long> ids(TestDatabase db, String sql) {
+        Set<Long> ids = new HashSet<>();
+        try (Connection connection = db.dataSource().getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql);
+             ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return ids;
+    }
+}
