@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -31,6 +32,8 @@ final class IndexPurge {
     private final StopSignal stopSignal;
     private final Clock clock;
     private final Instant deadline;
+    /** The pause after each batch: batch.pause, longer while the purge hurts the database. */
+    private final Pacer pacer;
     private int limit;
 
     IndexPurge(FencedSession session, PurgeTarget target, List<KeysetStream> streams, PurgeStatements statements,
@@ -48,6 +51,8 @@ final class IndexPurge {
         this.guard = new TableGuard(target, session.tableOid());
         this.rowDeleter = new RowDeleter(connection, target, session.tableOid(), statements, progress, batch,
                 stopSignal, this::mustStop);
+        this.pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+                + progress.runId(), stopSignal::pause, this::mustStop, progress::paused);
     }
 
     RunOutcome run() throws SQLException, RunFailedException, InterruptedException {
@@ -62,14 +67,15 @@ final class IndexPurge {
                 if (outOfTime()) {
                     return RunOutcome.OUT_OF_TIME;
                 }
+                long began = System.nanoTime();
                 List<KeysetStream.Picked> picked = stream.next(connection, last, limit);
                 if (picked.isEmpty()) {
                     connection.commit();
                     break;
                 }
-                delete(picked);
+                long timed = delete(picked);
                 last = picked.get(picked.size() - 1);
-                stopSignal.pause(batch.pause());
+                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), timed, 0);
                 if (!clock.instant().isBefore(nextProgressLog)) {
                     LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, walking the rows"
                             + " {}", target.job(), progress.runId(), progress.rows(), progress.batches(),
@@ -85,14 +91,17 @@ final class IndexPurge {
     /**
      * Deletes the picked rows that are still doomed, in the transaction that picked them. Fewer deleted than picked:
      * the rest were changed by the auth service (and are no longer doomed, or moved and are picked again), or kept
-     * without an error by a trigger or a rule, which is reported.
+     * without an error by a trigger or a rule, which is reported. Returns the rows the batch's one statement
+     * deleted, 0 when it went row by row (nothing the pacer can time).
      */
-    private void delete(List<KeysetStream.Picked> picked) throws SQLException, RunFailedException,
+    private long delete(List<KeysetStream.Picked> picked) throws SQLException, RunFailedException,
             InterruptedException {
         List<Tid> tids = picked.stream().map(KeysetStream.Picked::tid).toList();
+        long[] committed = new long[1];
         try {
             progress.commit(connection, () -> {
                 long deleted = statements.deleteRows(connection, tids);
+                committed[0] = deleted;
                 guard.check(connection);
                 if (deleted < tids.size()) {
                     for (PurgeStatements.Row row : statements.stillDoomed(connection, tids)) {
@@ -100,7 +109,9 @@ final class IndexPurge {
                     }
                 }
                 progress.deleted(deleted);
+                pacer.beforeCommit(connection);
             });
+            return committed[0];
         } catch (SQLException e) {
             DeleteFailure failure = rowDeleter.failure(e);
             LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), tids.size(),
@@ -110,10 +121,11 @@ final class IndexPurge {
             }
             for (KeysetStream.Picked row : picked) {
                 if (mustStop()) {
-                    return;
+                    return 0;
                 }
                 rowDeleter.deleteRow(row.row(), RowDeleter.ROW_ATTEMPTS, null);
             }
+            return 0;
         }
     }
 

@@ -108,9 +108,10 @@ public final class Pacer {
     }
 
     /**
-     * After a committed batch that took {@code took} to delete {@code rows} rows over {@code blocks} heap blocks
-     * (0 if not known): decides the pause and waits it out (and for lagging standbys). Returns early when the run
-     * must stop.
+     * After a batch that took {@code took} to delete {@code rows} rows over {@code blocks} heap blocks (0 if not
+     * known, as in an index walk): decides the pause and waits it out (and for lagging standbys). {@code rows} 0:
+     * nothing to time (a batch that went row by row); the other signs still count. Returns early when the run must
+     * stop.
      */
     public void afterBatch(Connection connection, Duration took, long rows, long blocks)
             throws SQLException, InterruptedException {
