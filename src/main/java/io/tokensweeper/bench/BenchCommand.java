@@ -277,7 +277,8 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                      the purge: every session flushes its statistics first (`pg_stat_force_next_flush()`; the purge's\
                      sessions flush as they close). Under the live workload its own accesses are subtracted: its\
                      accesses per statement over the %d ms before the purge, times the statements it issued during the\
-                     purge. **WAL** is what the server wrote during the purge, the workload's included. The longest\
+                     purge (per statement, not per second: while the single DELETE holds its row locks the workload's\
+                     revokes wait and read nothing). **WAL** is what the server wrote during the purge, the workload's included. The longest\
                      purge transaction and lock wait are sampled from `pg_stat_activity` every 20 ms.""",
                     machine(), rs.getString(1), embedded ? "embedded, on the same machine"
                             : "the server DATABASE_URL names (its load and hardware are not known here)",

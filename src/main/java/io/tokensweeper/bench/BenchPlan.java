@@ -25,7 +25,11 @@ final class BenchPlan {
                 settings.defaults());
     }
 
-    /** A backlog: about half the table doomed. */
+    /**
+     * A backlog: about half the table doomed. One line per scenario; for example, once the engine has
+     * them, {@code Scenario.sweeper("token-sweeper, 2 workers", defaults.withWorkers(2))}, or, for
+     * settings outside BatchSettings, {@code Scenario.service(name, pool -> new PurgeService(...))}.
+     */
     static List<Scenario> backlogScenarios(Settings settings) {
         BatchSettings defaults = settings.defaults();
         return List.of(

@@ -252,6 +252,7 @@ final class BenchReport {
             chart.getStyler().setXAxisDecimalPattern("#,###");
         }
         seconds.getStyler().setYAxisLogarithmic(true);
+        pages.getStyler().setYAxisMin(0.0);
         for (State state : State.values()) {
             List<GrowthRow> rows = sorted(growth).stream().filter(g -> g.state() == state).toList();
             if (rows.isEmpty()) {
