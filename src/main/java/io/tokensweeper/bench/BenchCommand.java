@@ -100,7 +100,7 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
         }
         List<Long> sizes = sizes(namespace.getString("sizes"));
         Path out = Path.of(namespace.getString("out"));
-        BenchPlan.Settings settings = new BenchPlan.Settings(config.getCleanup().getBatch().build(),
+        BenchPlan.Settings settings = new BenchPlan.Settings(config.getCleanup().batchSettings(),
                 namespace.getInt("tunedBatchSize"), namespace.getInt("gentlePauseMs"));
         List<BenchCase> matrix = BenchPlan.matrix(rows, settings);
         List<BenchCase> growth = new ArrayList<>();

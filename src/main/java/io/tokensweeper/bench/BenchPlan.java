@@ -3,9 +3,11 @@ package io.tokensweeper.bench;
 import io.tokensweeper.bench.BenchData.Layout;
 import io.tokensweeper.bench.BenchData.State;
 import io.tokensweeper.purge.BatchSettings;
+import io.tokensweeper.purge.PurgeMethod;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What the benchmark runs. A scenario is one line in a list below; a case is a table state with its
@@ -26,9 +28,8 @@ final class BenchPlan {
     }
 
     /**
-     * A backlog: about half the table doomed. One line per scenario; for example, once the engine has
-     * them, {@code Scenario.sweeper("token-sweeper, 2 workers", defaults.withWorkers(2))}, or, for
-     * settings outside BatchSettings, {@code Scenario.service(name, pool -> new PurgeService(...))}.
+     * A backlog: about half the table doomed. One line per scenario; for settings outside BatchSettings,
+     * {@code Scenario.service(name, pool -> new PurgeService(...))}.
      */
     static List<Scenario> backlogScenarios(Settings settings) {
         BatchSettings defaults = settings.defaults();
@@ -38,14 +39,19 @@ final class BenchPlan {
                 Scenario.sweeper("token-sweeper, batch " + defaults.size() + " + " + settings.gentlePauseMs()
                         + " ms pauses", defaults.withPause(Duration.ofMillis(settings.gentlePauseMs()))),
                 Scenario.sweeper("token-sweeper, batch " + settings.tunedBatchSize(),
-                        defaults.withSize(settings.tunedBatchSize())));
+                        defaults.withSize(settings.tunedBatchSize())),
+                Scenario.sweeper("token-sweeper, 2 workers", defaults.withWorkers(2)),
+                Scenario.sweeper("token-sweeper, 2 workers, batch " + settings.tunedBatchSize(),
+                        defaults.withWorkers(2).withSize(settings.tunedBatchSize())));
     }
 
     /** The steady state: about 1% of the table doomed. */
     static List<Scenario> steadyStateScenarios(Settings settings) {
         return List.of(
                 Scenario.singleDelete(),
-                defaults(settings));
+                defaults(settings),
+                Scenario.sweeper("token-sweeper, heap walk forced", settings.defaults()
+                        .withMethod(Optional.of(PurgeMethod.HEAP))));
     }
 
     /** The full matrix at one size, in the report's order. */

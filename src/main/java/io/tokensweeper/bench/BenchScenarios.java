@@ -161,7 +161,7 @@ final class BenchScenarios {
         config.setUsername(db.credentials().getProperty("user"));
         config.setPassword(db.credentials().getProperty("password"));
         config.addDataSourceProperty("ApplicationName", Scenario.APPLICATION_NAME);
-        config.setMaximumPoolSize(3);
+        config.setMaximumPoolSize(6);
         config.setPoolName(Scenario.APPLICATION_NAME);
         return new HikariDataSource(config);
     }

@@ -108,19 +108,9 @@ record Scenario(String name, Purger purger) {
         });
     }
 
-    /**
-     * How the run found its rows. The engine is getting a choice of methods, which PurgeResult will name
-     * with {@code method()}; this reads it when it exists. Once it does, call {@code result.method()} here.
-     * Until then the engine has one method: it walks the heap.
-     */
+    /** How the run found its rows: "heap walk", "index walk", or nothing for a dry run. */
     static String methodOf(PurgeResult result) {
-        try {
-            return String.valueOf(PurgeResult.class.getMethod("method").invoke(result));
-        } catch (NoSuchMethodException e) {
-            return "heap walk";
-        } catch (ReflectiveOperationException e) {
-            return "method unknown (" + e + ")";
-        }
+        return result.method() == null ? "" : result.method().id() + " walk";
     }
 
     private static final Pattern BITMAP_INDEX = Pattern.compile("^Bitmap Index Scan on (\\S+)");
