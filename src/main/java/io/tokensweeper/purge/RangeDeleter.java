@@ -67,12 +67,16 @@ final class RangeDeleter {
                 return;
             }
             Tid start = position;
-            Tid sized = Tid.blockStart(start.block() + sizer.blocks());
+            boolean oneScan = !checkedOnly && !checkNext;
+            // A one-scan statement never covers more blocks than the bound: in a sparse stretch that means more,
+            // smaller statements, each reading its blocks once, rather than a checked statement reading them twice.
+            long blocks = oneScan ? Math.min(sizer.blocks(), bound.maxBlocks()) : sizer.blocks();
+            Tid sized = Tid.blockStart(start.block() + blocks);
             Tid end = sized.compareTo(to) < 0 ? sized : to;
             PurgeStatements.RangeResult result;
             long began = System.nanoTime();
             try {
-                if (checkedOnly || checkNext || !bound.allows(sizer.blocks())) {
+                if (!oneScan) {
                     checkNext = false;
                     result = deleteChecked(start, end);
                 } else {
@@ -92,8 +96,10 @@ final class RangeDeleter {
             }
             position = progress.lap().position();
             sizer.measured(position.block() - start.block() + 1, result.doomed(), result.hitLimit());
-            pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), result.deleted(),
-                    position.block() - start.block() + 1);
+            if (result.deleted() > 0) { // a statement that deleted nothing wrote nothing: no pause after it
+                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), result.deleted(),
+                        position.block() - start.block() + 1);
+            }
         }
     }
 
