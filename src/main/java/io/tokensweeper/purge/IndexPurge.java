@@ -35,6 +35,8 @@ final class IndexPurge {
     /** The pause after each batch: batch.pause, longer while the purge hurts the database. */
     private final Pacer pacer;
     private int limit;
+    /** The rows the last batch deleted in its one statement, 0 when it went row by row: what the pacer times. */
+    private long timedRows;
 
     IndexPurge(FencedSession session, PurgeTarget target, List<KeysetStream> streams, PurgeStatements statements,
                RunProgress progress, BatchSettings batch, StopSignal stopSignal, Clock clock, Instant started) {
@@ -59,7 +61,7 @@ final class IndexPurge {
         connection.setAutoCommit(false);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
         for (KeysetStream stream : streams) {
-            KeysetStream.Picked last = null;
+            KeysetStream.Position after = null;
             while (true) {
                 if (stopSignal.isStopRequested()) {
                     return RunOutcome.STOPPED;
@@ -68,14 +70,12 @@ final class IndexPurge {
                     return RunOutcome.OUT_OF_TIME;
                 }
                 long began = System.nanoTime();
-                List<KeysetStream.Picked> picked = stream.next(connection, last, limit);
-                if (picked.isEmpty()) {
-                    connection.commit();
+                KeysetStream.Position last = batch(stream, after);
+                if (last == null) {
                     break;
                 }
-                long timed = delete(picked);
-                last = picked.get(picked.size() - 1);
-                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), timed, 0);
+                after = last;
+                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), timedRows, 0);
                 if (!clock.instant().isBefore(nextProgressLog)) {
                     LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, walking the rows"
                             + " {}", target.job(), progress.runId(), progress.rows(), progress.batches(),
@@ -89,43 +89,48 @@ final class IndexPurge {
     }
 
     /**
-     * Deletes the picked rows that are still doomed, in the transaction that picked them. Fewer deleted than picked:
-     * the rest were changed by the auth service (and are no longer doomed, or moved and are picked again), or kept
-     * without an error by a trigger or a rule, which is reported. Returns the rows the batch's one statement
-     * deleted, 0 when it went row by row (nothing the pacer can time).
+     * One batch of the stream after {@code after}: picks and deletes in one statement, committed with the run's
+     * progress. Fewer deleted than picked: the rest were changed by the auth service (no longer doomed, or moved
+     * and picked again later), or kept without an error by a trigger or a rule, which is reported. A batch that
+     * fails goes row by row. Returns where the next batch starts, null when the stream has no doomed rows left.
      */
-    private long delete(List<KeysetStream.Picked> picked) throws SQLException, RunFailedException,
-            InterruptedException {
-        List<Tid> tids = picked.stream().map(KeysetStream.Picked::tid).toList();
-        long[] committed = new long[1];
+    private KeysetStream.Position batch(KeysetStream stream, KeysetStream.Position after)
+            throws SQLException, RunFailedException, InterruptedException {
+        KeysetStream.Batch[] result = new KeysetStream.Batch[1];
+        timedRows = 0;
         try {
             progress.commit(connection, () -> {
-                long deleted = statements.deleteRows(connection, tids);
-                committed[0] = deleted;
+                result[0] = stream.deleteNext(connection, after, limit);
+                if (result[0].picked() == 0) {
+                    return;
+                }
                 guard.check(connection);
-                if (deleted < tids.size()) {
-                    for (PurgeStatements.Row row : statements.stillDoomed(connection, tids)) {
+                if (result[0].deleted() < result[0].picked()) {
+                    for (PurgeStatements.Row row : stream.keptBy(connection, after, result[0].last())) {
                         rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
                     }
                 }
-                progress.deleted(deleted);
+                progress.deleted(result[0].deleted());
                 pacer.beforeCommit(connection);
             });
-            return committed[0];
+            timedRows = result[0].deleted();
+            return result[0].last();
         } catch (SQLException e) {
             DeleteFailure failure = rowDeleter.failure(e);
-            LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), tids.size(),
-                    failure.reason());
             if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                 limit = Math.max(1, limit / 2);
             }
+            List<KeysetStream.Picked> picked = stream.next(connection, after, limit);
+            connection.commit();
+            LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), picked.size(),
+                    failure.reason());
             for (KeysetStream.Picked row : picked) {
                 if (mustStop()) {
-                    return 0;
+                    return null;
                 }
                 rowDeleter.deleteRow(row.row(), RowDeleter.ROW_ATTEMPTS, null);
             }
-            return 0;
+            return picked.isEmpty() ? null : picked.get(picked.size() - 1).position();
         }
     }
 
