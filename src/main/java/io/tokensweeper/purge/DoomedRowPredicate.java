@@ -15,7 +15,18 @@ final class DoomedRowPredicate {
     }
 
     static String sql(PurgeTarget target) {
-        List<Part> parts = parts(target);
+        return or(parts(target, true));
+    }
+
+    /**
+     * The same condition with each cutoff written inline, for the planner's estimate of how many rows are doomed:
+     * it reads now() at planning time, which it cannot do for the subqueries that {@link #sql} uses.
+     */
+    static String forEstimates(PurgeTarget target) {
+        return or(parts(target, false));
+    }
+
+    private static String or(List<Part> parts) {
         return parts.size() == 1 ? parts.get(0).sql()
                 : "(" + parts.stream().map(Part::sql).collect(Collectors.joining(" OR ")) + ")";
     }
@@ -26,22 +37,26 @@ final class DoomedRowPredicate {
 
     /** The predicate as its parts (marked, expired), each true only for doomed rows; their OR is {@link #sql}. */
     static List<Part> parts(PurgeTarget target) {
+        return parts(target, true);
+    }
+
+    private static List<Part> parts(PurgeTarget target, boolean cutoffOnce) {
         List<Part> parts = new ArrayList<>();
-        target.marker().ifPresent(marker -> marked(marker, target)
+        target.marker().ifPresent(marker -> marked(marker, target, cutoffOnce)
                 .ifPresent(marked -> parts.add(new Part("marked by " + marker.name(), marker, marked))));
         parts.add(new Part("expired by " + target.expiresAt().name(), target.expiresAt(),
-                beforeCutoff(target.expiresAt(), target)));
+                beforeCutoff(target.expiresAt(), target, cutoffOnce)));
         return parts;
     }
 
-    private static Optional<String> marked(Column marker, PurgeTarget target) {
+    private static Optional<String> marked(Column marker, PurgeTarget target, boolean cutoffOnce) {
         boolean retained = !target.retention().isZero();
         if (marker.type() == ColumnType.BOOLEAN) {
             // A boolean cannot say when a row was revoked; with a retention period such rows are kept
             // until they expire plus that period (reuse detection needs them until then anyway).
             return retained ? Optional.empty() : Optional.of(marker.quoted() + " IS TRUE");
         }
-        return Optional.of(retained ? beforeCutoff(marker, target) : marker.quoted() + " IS NOT NULL");
+        return Optional.of(retained ? beforeCutoff(marker, target, cutoffOnce) : marker.quoted() + " IS NOT NULL");
     }
 
     /**
@@ -49,13 +64,16 @@ final class DoomedRowPredicate {
      * converted to the configured zone (so an index on the column is used), and once converted to an
      * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
      */
-    private static String beforeCutoff(Column column, PurgeTarget target) {
-        String cutoff = "(now() - make_interval(secs => " + target.retention().toSeconds() + "))";
+    private static String beforeCutoff(Column column, PurgeTarget target, boolean cutoffOnce) {
+        // Each cutoff is a subquery: computed once per statement (an InitPlan), not once per row scanned, by the
+        // database's clock at the transaction's start, as now() is.
+        String open = cutoffOnce ? "(SELECT " : "(";
+        String cutoff = "now() - make_interval(secs => " + target.retention().toSeconds() + ")";
         if (column.type() == ColumnType.TIMESTAMPTZ) {
-            return column.quoted() + " < " + cutoff;
+            return column.quoted() + " < " + open + cutoff + ")";
         }
         String zone = SqlZone.of(target.timestampZone());
-        return "(" + column.quoted() + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
-                + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
+        return "(" + column.quoted() + " < " + open + "(" + cutoff + ") AT TIME ZONE " + zone + ")"
+                + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + open + cutoff + "))";
     }
 }

@@ -62,7 +62,7 @@ final class MethodChooser {
             return MethodChoice.heap("the table has no statistics yet (never analyzed): heap walk");
         }
         double doomed = plan("SELECT 1 FROM ONLY " + target.qualifiedTable() + " WHERE "
-                + DoomedRowPredicate.sql(target)).path("Plan Rows").asDouble();
+                + DoomedRowPredicate.forEstimates(target)).path("Plan Rows").asDouble();
         String share = String.format(Locale.ROOT, "about %,.0f doomed rows of %,.0f (%.1f%%)", doomed, tableRows,
                 100 * doomed / tableRows);
         if (doomed / tableRows <= INDEX_WALK_MAX_FRACTION) {
