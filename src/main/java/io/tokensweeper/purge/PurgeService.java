@@ -60,6 +60,11 @@ public final class PurgeService implements Managed {
                 continue;
             }
             PurgeTarget resolved = catalog.resolve(target);
+            if (target.isVacuumAfterPurge() && resolved.partitioned()) {
+                throw new TargetConfigurationException(target.configPath() + ".vacuumAfterPurge: "
+                        + resolved.displayName() + " is a partitioned table; a VACUUM after its runs is not supported"
+                        + " yet (autovacuum vacuums its partitions): set it to false");
+            }
             if (target.isVacuumAfterPurge()) {
                 VacuumAfterPurge.requirePrivilege(dataSource, target, resolved);
             }
@@ -146,6 +151,11 @@ public final class PurgeService implements Managed {
     public boolean isRunningAnywhere(JobName job) throws java.sql.SQLException {
         Optional<PurgeTarget> target = target(job);
         return target.isPresent() && engine.isRunning(target.get());
+    }
+
+    /** Tests: the engine, for its hooks. */
+    PurgeEngine engine() {
+        return engine;
     }
 
     public RunHistory history() {
