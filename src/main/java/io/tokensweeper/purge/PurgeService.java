@@ -153,6 +153,22 @@ public final class PurgeService implements Managed {
         return target.isPresent() && engine.isRunning(target.get());
     }
 
+    /**
+     * For a partitioned target, what the catalog says of it now ("partitioned by RANGE (expires_at), 14 leaf
+     * partitions (1 default), ..."); empty for an ordinary table or a disabled job.
+     */
+    public Optional<String> partitioning(JobName job) throws java.sql.SQLException {
+        Optional<PurgeTarget> target = target(job).filter(PurgeTarget::partitioned);
+        if (target.isEmpty()) {
+            return Optional.empty();
+        }
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            Long oid = io.tokensweeper.db.Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint",
+                    rs -> (Long) rs.getObject(1), target.get().qualifiedTable());
+            return oid == null ? Optional.empty() : Optional.of(Partitions.describe(connection, oid));
+        }
+    }
+
     /** Tests: the engine, for its hooks. */
     PurgeEngine engine() {
         return engine;

@@ -211,6 +211,12 @@ class PartitionedTargetTest {
         PurgeTarget target = new TargetCatalog(db.dataSource()).resolve(CONFIG.getRefreshTokens());
         assertThat(target.partitioned()).isTrue();
         assertThat(target.partitionOf()).isEmpty();
+        // GET /jobs shows it as the catalog has it now.
+        PurgeService service = PurgeFixture.start(db, CONFIG, batches(Way.HEAP));
+        db.execute("CREATE TABLE public.rt_late PARTITION OF public.rt"
+                + " FOR VALUES FROM (now() + interval '30 days') TO (now() + interval '40 days')");
+        assertThat(service.partitioning(JobName.REFRESH_TOKENS)).hasValue("partitioned by RANGE (expires_at),"
+                + " 6 leaf partitions (1 default), 1 sub-partitioned, each leaf purged in turn, row by row");
     }
 
     @Test
