@@ -45,17 +45,29 @@ final class DoomedRowPredicate {
     }
 
     /**
+     * Whether a value of the expiry column, given as an SQL expression of its type, is expired by the database's
+     * clock: the expiry part of the predicate applied to that expression.
+     */
+    static String expired(PurgeTarget target, String expression) {
+        return beforeCutoff(expression, target.expiresAt().type(), target);
+    }
+
+    private static String beforeCutoff(Column column, PurgeTarget target) {
+        return beforeCutoff(column.quoted(), column.type(), target);
+    }
+
+    /**
      * column &lt; now() - retention. A naive timestamp is compared twice: once against the cutoff
      * converted to the configured zone (so an index on the column is used), and once converted to an
      * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
      */
-    private static String beforeCutoff(Column column, PurgeTarget target) {
+    private static String beforeCutoff(String column, ColumnType type, PurgeTarget target) {
         String cutoff = "(now() - make_interval(secs => " + target.retention().toSeconds() + "))";
-        if (column.type() == ColumnType.TIMESTAMPTZ) {
-            return column.quoted() + " < " + cutoff;
+        if (type == ColumnType.TIMESTAMPTZ) {
+            return column + " < " + cutoff;
         }
         String zone = SqlZone.of(target.timestampZone());
-        return "(" + column.quoted() + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
-                + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
+        return "(" + column + " < (" + cutoff + " AT TIME ZONE " + zone + ")"
+                + " AND (" + column + " AT TIME ZONE " + zone + ") < " + cutoff + ")";
     }
 }

@@ -10,6 +10,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -33,6 +34,8 @@ public final class PurgeEngine {
     private final Clock clock;
     /** Tests: what happens just before the run turns to a leaf partition (a detach, an attach, an insert). */
     private Consumer<Partitions.Leaf> beforePartition = leaf -> { };
+    /** Tests: what happens between the check that a partition's every row is doomed and its DETACH. */
+    private Consumer<Partitions.Leaf> beforeDetach = leaf -> { };
 
     public PurgeEngine(DataSource dataSource, RunHistory history, BatchSettings batch, StopSignal stopSignal,
                        Clock clock) {
@@ -45,6 +48,10 @@ public final class PurgeEngine {
 
     void beforePartition(Consumer<Partitions.Leaf> hook) {
         this.beforePartition = hook;
+    }
+
+    void beforeDetach(Consumer<Partitions.Leaf> hook) {
+        this.beforeDetach = hook;
     }
 
     /**
@@ -185,11 +192,15 @@ public final class PurgeEngine {
                 if (Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
                     throw e;
                 }
-                partitions.add(new PartitionRun(leaf.displayName(), 0, 0, 0, null, GONE));
+                partitions.add(new PartitionRun(leaf.displayName(), 0, 0, 0, null, false, GONE));
                 continue;
             }
             total += doomed;
-            partitions.add(new PartitionRun(leaf.displayName(), doomed, 0, 0, null, null));
+            Optional<PartitionDrop.Verdict> verdict = target.dropDoomedPartitions()
+                    ? new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach)
+                    .judge(connection, leaf) : Optional.empty();
+            partitions.add(new PartitionRun(leaf.displayName(), doomed, 0, 0, null, verdict.isPresent(),
+                    verdict.map(v -> "would be dropped whole: " + v.reason()).orElse(null)));
         }
         history.recordDryRunCount(connection, progress.runId(), total);
         history.recordPartitions(connection, progress.runId(), partitions);
@@ -283,13 +294,17 @@ public final class PurgeEngine {
             progress.method(null);
             progress.startLap(null);
             String note = null;
+            PartitionDrop.Outcome drop = null;
             try {
                 beforePartition.accept(leaf);
                 if (!Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
                     throw new RunFailedException(GONE, null);
                 }
-                outcome = purgeTable(session.forPartition(leaf.oid()), target.withTable(leaf.schema(), leaf.table()),
-                        progress, started, false);
+                drop = dropIfDoomed(session, target, leaf, progress);
+                if (drop == null || !drop.dropped()) {
+                    outcome = purgeTable(session.forPartition(leaf.oid()),
+                            target.withTable(leaf.schema(), leaf.table()), progress, started, false);
+                }
             } catch (SQLException | RunFailedException e) {
                 Transactions.rollbackQuietly(connection);
                 if (Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
@@ -303,6 +318,14 @@ public final class PurgeEngine {
                 // Positions to come back to belong to this leaf only.
                 progress.skipped().forgetPositions();
             }
+            if (note == null && drop != null) {
+                note = drop.note();
+            }
+            if (drop != null && drop.dropped()) {
+                partitions.add(new PartitionRun(leaf.displayName(), drop.rows(), 1, 0, null, true, note));
+                recordPartitions(connection, progress, partitions);
+                continue;
+            }
             if (progress.method() != null) {
                 methods.add(progress.method());
             }
@@ -312,7 +335,7 @@ public final class PurgeEngine {
             }
             partitions.add(new PartitionRun(leaf.displayName(), progress.rows() - rowsBefore,
                     progress.batches() - batchesBefore, progress.skipped().total() - skippedBefore,
-                    progress.method() == null ? null : progress.method().id(), note));
+                    progress.method() == null ? null : progress.method().id(), false, note));
             recordPartitions(connection, progress, partitions);
             if (outcome != RunOutcome.COMPLETED) {
                 break;
@@ -326,6 +349,32 @@ public final class PurgeEngine {
                         + " by the index walk (see partitions)");
         commit(connection);
         return outcome;
+    }
+
+    /**
+     * For a target that opts in: drops the leaf whole when every row of it is doomed ({@link PartitionDrop}); null
+     * when it is not a candidate. A leaf that could not be judged (the check timed out) is purged row by row.
+     */
+    private PartitionDrop.Outcome dropIfDoomed(FencedSession session, PurgeTarget target, Partitions.Leaf leaf,
+                                               RunProgress progress) throws SQLException, RunFailedException {
+        if (!target.dropDoomedPartitions()) {
+            return null;
+        }
+        Connection connection = session.connection();
+        PartitionDrop drop = new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach);
+        Optional<PartitionDrop.Verdict> verdict;
+        try {
+            verdict = drop.judge(connection, leaf);
+            // No snapshot of ours may be open: DETACH ... CONCURRENTLY waits for every transaction that has one.
+            commit(connection);
+        } catch (SQLException e) {
+            Transactions.rollbackQuietly(connection);
+            LOG.debug("Purge {} run {}: could not judge partition {} for a drop", target.job(), progress.runId(),
+                    leaf.displayName(), e);
+            return new PartitionDrop.Outcome(false, 0, "not judged for a drop (" + e.getMessage()
+                    + "); purged row by row");
+        }
+        return verdict.isEmpty() ? null : drop.drop(leaf, verdict.get(), progress);
     }
 
     private void recordPartitions(Connection connection, RunProgress progress, List<PartitionRun> partitions)

@@ -65,6 +65,9 @@ public final class PurgeService implements Managed {
                         + resolved.displayName() + " is a partitioned table; a VACUUM after its runs is not supported"
                         + " yet (autovacuum vacuums its partitions): set it to false");
             }
+            if (target.isDropDoomedPartitions()) {
+                PartitionDrop.requirePrivilege(dataSource, target, resolved);
+            }
             if (target.isVacuumAfterPurge()) {
                 VacuumAfterPurge.requirePrivilege(dataSource, target, resolved);
             }

@@ -10,10 +10,12 @@ import java.util.Optional;
  * The marker (revoked/used column) is empty when configured as {@code none}. {@code partitioned}: the table is
  * declaratively partitioned, and a run purges each of its leaf partitions in turn ({@link #withTable}).
  * {@code partitionOf}: for such a leaf, the partitioned table it belongs to (quoted, qualified).
+ * {@code dropDoomedPartitions}: the opt-in to drop a partition whose every row is doomed ({@link PartitionDrop}).
  */
 public record PurgeTarget(JobName job, String schema, String table, Column expiresAt, Optional<Column> marker,
                           ZoneId timestampZone, Duration retention,
-                          List<DeleteSideEffect> sideEffects, boolean partitioned, Optional<String> partitionOf) {
+                          List<DeleteSideEffect> sideEffects, boolean partitioned, Optional<String> partitionOf,
+                          boolean dropDoomedPartitions) {
 
     public PurgeTarget {
         sideEffects = List.copyOf(sideEffects);
@@ -22,7 +24,8 @@ public record PurgeTarget(JobName job, String schema, String table, Column expir
     /** An ordinary table. */
     public PurgeTarget(JobName job, String schema, String table, Column expiresAt, Optional<Column> marker,
                        ZoneId timestampZone, Duration retention, List<DeleteSideEffect> sideEffects) {
-        this(job, schema, table, expiresAt, marker, timestampZone, retention, sideEffects, false, Optional.empty());
+        this(job, schema, table, expiresAt, marker, timestampZone, retention, sideEffects, false, Optional.empty(),
+                false);
     }
 
     /**
@@ -31,7 +34,7 @@ public record PurgeTarget(JobName job, String schema, String table, Column expir
      */
     PurgeTarget withTable(String leafSchema, String leafTable) {
         return new PurgeTarget(job, leafSchema, leafTable, expiresAt, marker, timestampZone, retention, sideEffects,
-                false, Optional.of(qualifiedTable()));
+                false, Optional.of(qualifiedTable()), false);
     }
 
     public String qualifiedTable() {

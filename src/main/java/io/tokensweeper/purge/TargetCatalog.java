@@ -114,7 +114,7 @@ public final class TargetCatalog {
         }
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
                 config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects, partitioned,
-                Optional.empty());
+                Optional.empty(), partitioned && config.isDropDoomedPartitions());
     }
 
     private record Found(long oid, String kind) {
