@@ -42,13 +42,14 @@ final class Partitions {
      * For the log at start: "partitioned by RANGE (expires_at), 14 leaf partitions (1 default), 2 sub-partitioned,
      * each leaf purged in turn". Foreign-table partitions are named: they are not purged.
      */
-    static String describe(Connection connection, long parentOid) throws SQLException {
+    static String describe(Connection connection, long parentOid, boolean dropDoomed) throws SQLException {
         return Jdbc.one(connection, "SELECT pg_get_partkeydef(?::bigint::oid),"
                         + " count(*) FILTER (WHERE c.relkind = 'r'),"
                         + " count(*) FILTER (WHERE c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_partitioned_table p"
                         + "   WHERE p.partdefid = c.oid)),"
                         + " count(*) FILTER (WHERE c.relkind = 'p' AND t.level > 0),"
-                        + " count(*) FILTER (WHERE c.relkind = 'f')"
+                        + " count(*) FILTER (WHERE c.relkind = 'f'),"
+                        + " (SELECT partdefid <> 0 FROM pg_partitioned_table WHERE partrelid = ?::bigint::oid)"
                         + " FROM pg_partition_tree(?::bigint::oid) t JOIN pg_class c ON c.oid = t.relid",
                 rs -> {
                     List<String> parts = new ArrayList<>();
@@ -63,8 +64,16 @@ final class Partitions {
                     if (rs.getLong(5) > 0) {
                         parts.add(rs.getLong(5) + " foreign-table partition(s), not purged");
                     }
-                    parts.add("each leaf purged in turn, row by row");
+                    if (!dropDoomed) {
+                        parts.add("each leaf purged in turn, row by row");
+                    } else if (rs.getBoolean(6)) {
+                        parts.add("each leaf purged in turn, row by row (dropDoomedPartitions: none is dropped while"
+                                + " a default partition exists)");
+                    } else {
+                        parts.add("each leaf purged in turn, a direct partition whose every row is doomed dropped"
+                                + " whole (dropDoomedPartitions)");
+                    }
                     return String.join(", ", parts);
-                }, parentOid, parentOid);
+                }, parentOid, parentOid, parentOid);
     }
 }

@@ -168,7 +168,8 @@ public final class PurgeService implements Managed {
         try (java.sql.Connection connection = dataSource.getConnection()) {
             Long oid = io.tokensweeper.db.Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint",
                     rs -> (Long) rs.getObject(1), target.get().qualifiedTable());
-            return oid == null ? Optional.empty() : Optional.of(Partitions.describe(connection, oid));
+            return oid == null ? Optional.empty() : Optional.of(Partitions.describe(connection, oid,
+                    target.get().dropDoomedPartitions()));
         }
     }
 

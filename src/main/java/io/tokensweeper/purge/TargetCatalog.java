@@ -105,7 +105,8 @@ public final class TargetCatalog {
                 RowSecurityCheck.requireEveryRowVisible(connection, leaf.oid(), path, leaf.schema(), leaf.table());
             }
             if (report) {
-                LOG.info("{}.table: {} is {}", path, display, Partitions.describe(connection, tableOid));
+                LOG.info("{}.table: {} is {}", path, display, Partitions.describe(connection, tableOid,
+                        config.isDropDoomedPartitions()));
             }
         }
         List<DeleteSideEffect> sideEffects = SideEffectCatalog.list(connection, tableOid);

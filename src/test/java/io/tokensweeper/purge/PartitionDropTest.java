@@ -193,6 +193,9 @@ class PartitionDropTest {
         assertThat(reported.values().stream().filter(PartitionRun::dropped).map(PartitionRun::partition))
                 .containsExactly("public.rd_old1", "public.rd_old2");
         assertThat(reported.get("public.rd_old1").note()).startsWith("would be dropped whole: every row expired");
+        assertThat(service.partitioning(JobName.REFRESH_TOKENS)).hasValue("partitioned by RANGE (expires_at),"
+                + " 5 leaf partitions, 1 sub-partitioned, each leaf purged in turn, a direct partition whose every row"
+                + " is doomed dropped whole (dropDoomedPartitions)");
     }
 
     @Test

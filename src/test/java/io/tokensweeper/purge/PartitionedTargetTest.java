@@ -205,7 +205,7 @@ class PartitionedTargetTest {
         TestDatabase db = POSTGRES.database();
         try (Connection connection = db.dataSource().getConnection()) {
             long oid = db.queryLong("SELECT 'public.rt'::regclass::oid::bigint");
-            assertThat(Partitions.describe(connection, oid)).isEqualTo("partitioned by RANGE (expires_at),"
+            assertThat(Partitions.describe(connection, oid, false)).isEqualTo("partitioned by RANGE (expires_at),"
                     + " 5 leaf partitions (1 default), 1 sub-partitioned, each leaf purged in turn, row by row");
         }
         PurgeTarget target = new TargetCatalog(db.dataSource()).resolve(CONFIG.getRefreshTokens());
