@@ -295,19 +295,24 @@ public final class PurgeEngine {
             progress.startLap(null);
             String note = null;
             PartitionDrop.Outcome drop = null;
+            boolean dropping = false;
             try {
                 beforePartition.accept(leaf);
                 if (!Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
                     throw new RunFailedException(GONE, null);
                 }
+                dropping = true;
                 drop = dropIfDoomed(session, target, leaf, progress);
+                dropping = false;
                 if (drop == null || !drop.dropped()) {
                     outcome = purgeTable(session.forPartition(leaf.oid()),
                             target.withTable(leaf.schema(), leaf.table()), progress, started, false);
                 }
             } catch (SQLException | RunFailedException e) {
                 Transactions.rollbackQuietly(connection);
-                if (Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
+                // A drop that failed after its detach (the partition could not be attached again) is no skip.
+                if ((dropping && e instanceof RunFailedException)
+                        || Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
                     recordPartitions(connection, progress, partitions);
                     throw e;
                 }
