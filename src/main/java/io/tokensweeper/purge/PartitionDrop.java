@@ -156,7 +156,7 @@ final class PartitionDrop {
                     if (!detachPending(connection, leaf)) {
                         return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
                     }
-                    finalizeDetach(connection, parent, table, e);
+                    finalizeDetach(connection, parent, table, leaf.displayName(), e);
                 }
                 connection.setAutoCommit(false);
                 long[] dropped = new long[1];
@@ -209,12 +209,12 @@ final class PartitionDrop {
     }
 
     /** A concurrent detach interrupted after its first transaction leaves the partition half detached: finish it. */
-    private static void finalizeDetach(Connection connection, String parent, String table, SQLException cause)
-            throws RunFailedException {
+    private static void finalizeDetach(Connection connection, String parent, String table, String display,
+                                       SQLException cause) throws RunFailedException {
         try {
             Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " FINALIZE");
         } catch (SQLException e) {
-            throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + table + " failed half way ("
+            throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + display + " failed half way ("
                     + cause.getMessage() + ") and could not be finished (" + e.getMessage() + "): run ALTER TABLE "
                     + parent + " DETACH PARTITION " + table + " FINALIZE", e);
         }

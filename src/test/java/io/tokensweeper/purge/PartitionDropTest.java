@@ -181,6 +181,37 @@ class PartitionDropTest {
     }
 
     @Test
+    void aDetachThatCannotFinishFailsTheRunNamingTheCommandToFinishIt() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        BatchSettings quick = new BatchSettings(100, java.time.Duration.ZERO, java.time.Duration.ofMillis(300),
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(5)).withMethod(Optional.of(PurgeMethod.HEAP));
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), quick);
+        try (java.sql.Connection reader = db.dataSource().getConnection()) {
+            // A long transaction of the auth service that has read the table: a concurrent detach waits for it.
+            reader.setAutoCommit(false);
+            service.engine().beforeDetach(leaf -> {
+                try (java.sql.Statement statement = reader.createStatement()) {
+                    statement.execute("SELECT count(*) FROM public.rc");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(result.error()).contains("DETACH PARTITION CONCURRENTLY of public.rc_jan failed half way")
+                    .contains("run ALTER TABLE \"public\".\"rc\" DETACH PARTITION \"public\".\"rc_jan\" FINALIZE");
+            reader.rollback();
+        }
+        // Its rows are all still there; finishing the detach as told works.
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+        db.execute("ALTER TABLE public.rc DETACH PARTITION public.rc_jan FINALIZE");
+        assertThat(db.queryLong("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'public.rc_jan'::regclass"))
+                .isZero();
+    }
+
+    @Test
     void aDryRunSaysWhichPartitionsWouldGoAndKeepsThem() throws SQLException {
         TestDatabase db = POSTGRES.database();
         PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
