@@ -111,6 +111,8 @@ class OperatorsViewTest {
                 .contains("<svg").contains("<rect").contains("Recent runs").contains(">cron<")
                 .contains("Table space after the last run").contains("not opted in").contains("dead tuples after")
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more").contains("ops-&lt;b&gt;evil&lt;/b&gt;")
+                .contains("Purge settings of this node").contains("<code>cleanup.pacing.maxPause</code></td><td>5s<")
+                .contains("pacing on: pauses up to 5s when it sees lock waiters")
                 .doesNotContain("<script>").doesNotContain("<b>evil</b>").doesNotContain("http://").doesNotContain("https://");
         assertThat(admin(NODE_A, "GET", "/dashboard", false).statusCode()).isEqualTo(401);
         assertThat(admin(NODE_B, "GET", "/", true).body()).contains("href=\"dashboard\"");

@@ -1,9 +1,12 @@
 package io.tokensweeper.admin;
 
+import io.tokensweeper.purge.BatchSettings;
 import io.tokensweeper.purge.DeleteSideEffect;
 import io.tokensweeper.purge.RunRecord;
 import io.tokensweeper.purge.RunSpace;
 import io.tokensweeper.purge.RunVacuum;
+import io.tokensweeper.purge.pacing.Durations;
+import io.tokensweeper.purge.pacing.PacingSettings;
 import io.tokensweeper.scheduler.ClusterState;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +30,7 @@ final class DashboardPage {
     }
 
     static String render(String nodeId, String clusterName, boolean schedulerRunning, List<ClusterState.Node> nodes,
-                         List<JobRow> jobs, List<RunRecord> runs, Instant now) {
+                         List<JobRow> jobs, List<RunRecord> runs, BatchSettings batch, Instant now) {
         StringBuilder html = new StringBuilder(8192);
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
                 .append("<meta http-equiv=\"refresh\" content=\"30\">")
@@ -43,6 +46,7 @@ final class DashboardPage {
         sideEffects(html, jobs);
         chart(html, runs);
         runs(html, runs);
+        settings(html, batch);
         return html.append("</body></html>\n").toString();
     }
 
@@ -141,6 +145,31 @@ final class DashboardPage {
             }
         }
         html.append("</table>");
+    }
+
+    /** This node's batch and pacing settings, under their config.yml keys. */
+    private static void settings(StringBuilder html, BatchSettings batch) {
+        PacingSettings pacing = batch.pacing();
+        html.append("<h2>Purge settings of this node</h2><p class=\"muted\">pacing ")
+                .append(Html.escape(pacing.describe())).append("</p><table><tr><th>key</th><th>value</th></tr>");
+        setting(html, "cleanup.batch.size", Integer.toString(batch.size()));
+        setting(html, "cleanup.batch.pause", Durations.text(batch.pause()));
+        setting(html, "cleanup.batch.lockTimeout", Durations.text(batch.lockTimeout()));
+        setting(html, "cleanup.batch.statementTimeout", Durations.text(batch.statementTimeout()));
+        setting(html, "cleanup.batch.maxRunTime", Durations.text(batch.maxRunTime()));
+        setting(html, "cleanup.pacing.enabled", Boolean.toString(pacing.enabled()));
+        setting(html, "cleanup.pacing.maxPause", Durations.text(pacing.maxPause()));
+        setting(html, "cleanup.pacing.maxWait", Durations.text(pacing.maxWait()));
+        setting(html, "cleanup.pacing.probeInterval", Durations.text(pacing.probeInterval()));
+        setting(html, "cleanup.pacing.latencyFactor", Double.toString(pacing.latencyFactor()));
+        setting(html, "cleanup.pacing.maxReplicationLag", Durations.text(pacing.maxReplicationLag()));
+        setting(html, "cleanup.pacing.checkpoints", Boolean.toString(pacing.checkpoints()));
+        html.append("</table>");
+    }
+
+    private static void setting(StringBuilder html, String key, String value) {
+        html.append("<tr><td><code>").append(key).append("</code></td><td>").append(Html.escape(value))
+                .append("</td></tr>");
     }
 
     private static String lastRun(RunRecord run) {

@@ -52,7 +52,7 @@ public final class DashboardServlet extends HttpServlet {
             }
             String page = DashboardPage.render(cluster.nodeId(), cluster.settings().getClusterName(),
                     cluster.scheduler().isPresent(), clusterState.nodes(now), jobs,
-                    purgeService.history().recent(null, RUNS_SHOWN), now);
+                    purgeService.history().recent(null, RUNS_SHOWN), purgeService.batchSettings(), now);
             response.setContentType("text/html;charset=utf-8");
             response.getWriter().write(page);
         } catch (Exception e) {

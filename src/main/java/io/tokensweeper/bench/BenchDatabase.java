@@ -1,26 +1,35 @@
 package io.tokensweeper.bench;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.tokensweeper.db.Jdbc;
+import io.tokensweeper.db.Migrations;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The benchmark's data: one template database seeded once (refresh tokens with four indexes, half of
- * them doomed), cloned with CREATE DATABASE ... TEMPLATE for each scenario so every run starts from
- * identical data.
+ * The benchmark's server: template databases seeded once per {@link BenchData}, cloned with
+ * CREATE DATABASE ... TEMPLATE for each scenario so every run starts from identical data.
  */
 final class BenchDatabase {
-    static final String TEMPLATE = "bench_template";
+    /** What seeding a template found. */
+    record Template(String name, BenchData data, long doomed, long bytes, double seedSeconds) {
+    }
 
     private final String serverUrl;
     private final Properties credentials;
+    private final int serverVersion;
 
-    BenchDatabase(String serverUrl, Properties credentials) {
+    BenchDatabase(String serverUrl, Properties credentials) throws SQLException {
         this.serverUrl = serverUrl;
         this.credentials = credentials;
+        try (Connection admin = DriverManager.getConnection(serverUrl, credentials)) {
+            this.serverVersion = (int) Jdbc.oneLong(admin, "SELECT current_setting('server_version_num')::int");
+        }
     }
 
     String urlOf(String database) {
@@ -36,42 +45,69 @@ final class BenchDatabase {
         return DriverManager.getConnection(urlOf(database), credentials);
     }
 
-    void createTemplate(long rows) throws SQLException {
-        try (Connection admin = DriverManager.getConnection(serverUrl, credentials);
-             Statement statement = admin.createStatement()) {
-            statement.execute("DROP DATABASE IF EXISTS " + TEMPLATE);
-            statement.execute("CREATE DATABASE " + TEMPLATE);
-        }
-        try (Connection connection = connect(TEMPLATE); Statement statement = connection.createStatement()) {
-            statement.execute("""
-                    CREATE TABLE public.refresh_tokens (
-                      id          BIGINT       PRIMARY KEY,
-                      user_id     UUID         NOT NULL,
-                      token_hash  VARCHAR(128) NOT NULL,
-                      expires_at  TIMESTAMPTZ  NOT NULL,
-                      revoked     BOOLEAN      NOT NULL DEFAULT false,
-                      created_at  TIMESTAMPTZ  NOT NULL DEFAULT now())""");
-            statement.execute("CREATE SEQUENCE public.refresh_tokens_id_seq START " + (rows + 1)
-                    + "; ALTER TABLE public.refresh_tokens ALTER COLUMN id SET DEFAULT nextval('public.refresh_tokens_id_seq')");
-            // 30% expired, 20% revoked but unexpired, 50% live; shuffled through the heap as real tables are.
-            statement.execute("INSERT INTO public.refresh_tokens (id, user_id, token_hash, expires_at, revoked, created_at)"
-                    + " SELECT i, md5((i % 100000)::text)::uuid, 't' || i,"
-                    + " CASE WHEN i % 10 < 3 THEN now() - (1 + i % 90) * interval '1 day'"
-                    + "      ELSE now() + (1 + i % 30) * interval '1 day' END,"
-                    + " i % 10 IN (3, 4), now() - (i % 90) * interval '1 day'"
-                    + " FROM generate_series(1, " + rows + ") AS i");
-            statement.execute("CREATE UNIQUE INDEX refresh_tokens_token_hash_idx ON public.refresh_tokens (token_hash)");
-            statement.execute("CREATE INDEX refresh_tokens_user_id_idx ON public.refresh_tokens (user_id)");
-            statement.execute("CREATE INDEX refresh_tokens_expires_at_idx ON public.refresh_tokens (expires_at)");
-            statement.execute("VACUUM (ANALYZE) public.refresh_tokens");
+    Connection connect(String database, String applicationName) throws SQLException {
+        Properties properties = new Properties();
+        properties.putAll(credentials);
+        properties.setProperty("ApplicationName", applicationName);
+        return DriverManager.getConnection(urlOf(database), properties);
+    }
+
+    /** PostgreSQL 15+ keeps statistics in shared memory, and a session can be asked to flush its own. */
+    boolean flushableStats() {
+        return serverVersion >= 150_000;
+    }
+
+    /** Older servers send statistics to their collector at most every 500 ms: wait that out. */
+    void settleStats() throws InterruptedException {
+        if (!flushableStats()) {
+            Thread.sleep(1_500);
         }
     }
 
-    void cloneTemplate(String database) throws SQLException {
+    /** Seeds a template database with the data, token-sweeper's own schema included. */
+    Template createTemplate(String name, BenchData data) throws SQLException {
+        long start = System.nanoTime();
+        try (Connection admin = DriverManager.getConnection(serverUrl, credentials);
+             Statement statement = admin.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + name);
+            statement.execute("CREATE DATABASE " + name);
+        }
+        try (Connection connection = connect(name); Statement statement = connection.createStatement()) {
+            for (String sql : data.seedStatements()) {
+                statement.execute(sql);
+            }
+        }
+        migrate(name);
+        try (Connection connection = connect(name)) {
+            long doomed = Jdbc.oneLong(connection,
+                    "SELECT count(*) FROM public.refresh_tokens WHERE revoked OR expires_at < now()");
+            long bytes = Jdbc.oneLong(connection, "SELECT pg_total_relation_size('public.refresh_tokens')");
+            return new Template(name, data, doomed, bytes, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private void migrate(String database) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(urlOf(database));
+        config.setUsername(credentials.getProperty("user"));
+        config.setPassword(credentials.getProperty("password"));
+        config.setMaximumPoolSize(2);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            new Migrations(pool, "sweeper").migrate();
+        }
+    }
+
+    /**
+     * A copy of the template. On PostgreSQL 15+ as a file copy (what 14 always does): for a large template
+     * faster than logging every page, and it ends with a checkpoint, so every scenario starts right after
+     * one, as a nightly purge does in effect (its first change to each page writes the full page to WAL).
+     */
+    void cloneTemplate(String template, String database) throws SQLException {
         try (Connection admin = DriverManager.getConnection(serverUrl, credentials);
              Statement statement = admin.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS " + database);
-            statement.execute("CREATE DATABASE " + database + " TEMPLATE " + TEMPLATE);
+            statement.execute("CREATE DATABASE " + database + " TEMPLATE " + template
+                    + (serverVersion >= 150_000 ? " STRATEGY FILE_COPY" : ""));
         }
     }
 
@@ -82,15 +118,29 @@ final class BenchDatabase {
         }
     }
 
-    static long count(Connection connection, String sql) throws SQLException {
-        return Jdbc.oneLong(connection, sql);
+    /**
+     * Waits until the purge's sessions have left the database: every client session but the benchmark's own
+     * (whatever application_name the engine may give its sessions). A session flushes its statistics as it
+     * exits, before it leaves pg_stat_activity.
+     */
+    static void awaitPurgeSessionsGone(Connection admin, String database) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Jdbc.oneLong(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = ?"
+                + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                + " AND application_name NOT IN ('bench-admin', 'bench-monitor', 'bench-workload')", database) > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the purge's sessions were still connected to " + database
+                        + " 30 s after their pool closed");
+            }
+            Thread.sleep(10);
+        }
     }
 
     static String walPosition(Connection connection) throws SQLException {
-        return Jdbc.one(connection, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
+        return Jdbc.one(connection, "SELECT pg_current_wal_insert_lsn()::text", rs -> rs.getString(1));
     }
 
     static long walSince(Connection connection, String lsn) throws SQLException {
-        return Jdbc.oneLong(connection, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint", lsn);
+        return Jdbc.oneLong(connection, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ?::pg_lsn)::bigint", lsn);
     }
 }

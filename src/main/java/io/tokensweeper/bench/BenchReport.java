@@ -1,102 +1,232 @@
 package io.tokensweeper.bench;
 
+import io.tokensweeper.bench.BenchData.State;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** Writes RESULTS.md (the table) and latency.png (the live workload's latency over time in each scenario). */
+/**
+ * Writes RESULTS.md (a table per case, the growth table, the scheduler's cost, how long the run took),
+ * latency.png (the live workload's latency around each purge, one panel per case with the workload) and
+ * cost-by-size.png (seconds and pages per deleted row against table size).
+ */
 final class BenchReport {
-    /** What the tuning found; measured while the engine was being built, not re-measured by each run. */
-    private static final String TUNING_NOTES = """
+    /** One case as run: the template's facts and every scenario's result, the no-purge baseline first. */
+    record CaseResult(BenchCase benchCase, BenchDatabase.Template template, List<ScenarioResult> results) {
+        Optional<ScenarioResult> result(String name) {
+            return results.stream().filter(r -> r.name().equals(name)).findFirst();
+        }
+    }
 
-            ## What helped and what did not (found while tuning, on this benchmark)
+    /** One point of the growth study: a state at a size, the single DELETE and token-sweeper's defaults. */
+    record GrowthRow(State state, long rows, long doomed, ScenarioResult single, ScenarioResult sweeper) {
+    }
 
-            - **Batches that pick rows with `LIMIT` (by ctid), as most batched purges do: did not work.** Two
-              faults showed at once. Each batch re-read the dead tuples left by the batches before it (the
-              classic quadratic trap): 0.13x the single DELETE's throughput. And under the live workload a
-              batch that lost a candidate to a concurrent update (rightly kept) deleted fewer rows than its
-              size, which the loop took for "done": 375,000 of 500,000 doomed rows deleted.
-            - **Walking the heap in TID ranges (PostgreSQL 14+): helped most.** Each batch deletes the doomed
-              rows of its own block range; nothing is read twice and the run ends at the end of the heap, not
-              on a short batch. The first engine (one plain range DELETE per batch, no hard bound) deleted every
-              doomed row at 0.5-0.65x (batch 5000) and 0.8-0.85x (batch 50,000) of the single DELETE.
-            - **A hard bound on the rows one statement deletes: costs speed, kept.** Sizing ranges from the
-              density of the first blocks let one statement delete 377,420 rows when a purged, vacuumed front
-              hid a dense back. Every statement now stops at `batch.size` doomed rows: a first TID range scan
-              that stops at the (batch.size+1)th doomed row, then the DELETE as a second TID range scan over
-              the same, now cached, blocks; plus, in the same transaction, the run's history and a check that
-              the table and its column types are unchanged. Measured on this machine: a first version (sort by
-              ctid, a list of row positions, an EXCEPT to find silently kept rows) ran at 0.30x; the two-scan
-              form at 0.36x (batch 5000) and 0.45x (batch 20,000). Faster bounded forms are the next work.
-            - **Sizing ranges from the table's statistics: did not work** on a table never analyzed
-              (reltuples -1); a batch took 13,600 rows instead of 5,000. Counting the doomed rows of the first
-              32 blocks (a TID range count, cheap) and adapting after every statement did.
-            - **`SELECT ... FOR UPDATE SKIP LOCKED` to step around the auth service's locked rows: dropped.**
-              It needs UPDATE privilege on the auth tables, which a purge should not hold. Deleting directly
-              and retrying a batch that waits past lock_timeout costs nothing measurable here.
-            - **Committing batches without waiting for the WAL flush (`synchronous_commit = off`, purge session
-              only): kept.** It lifted 50,000-row batches from about 0.78x to 0.85-1.14x of the single
-              DELETE across runs on this shared machine (fsync on). A crash can only lose the last deletions,
-              which the next run repeats.
-            - **Batch size and pauses** trade throughput against the live workload's tail latency and against
-              WAL bursts on replicas. With the first (unbounded) engine 50,000-row batches met all three targets
-              (at least 0.8x the single DELETE, live p99 within 2x of the no-purge p99, no purge transaction
-              over 1 s); with the bounded statements no setting reaches 0.8x yet.
-              Pauses between batches cost most of the speed and did not reliably lower the live p99 on this
-              shared machine (0.8x to 4.6x of the no-purge p99 across runs): not worth it here.
-            """;
+    /** How long one part of the run took. */
+    record Part(String name, double seconds) {
+    }
+
+    record Report(String setup, List<CaseResult> cases, List<GrowthRow> growth, String clusterCost, List<Part> parts) {
+    }
 
     private BenchReport() {
     }
 
-    static void write(Path directory, String setup, List<ScenarioResult> results, String clusterCost)
-            throws IOException {
+    static void write(Path directory, Report report) throws IOException {
         Files.createDirectories(directory);
-        ScenarioResult single = results.stream().filter(r -> r.name().startsWith("single")).findFirst().orElse(null);
-        ScenarioResult baseline = results.stream().filter(r -> r.rowsDeleted() == 0).findFirst().orElse(null);
-        StringBuilder md = new StringBuilder("# token-sweeper benchmark results\n\n")
-                .append("Written by `java -jar target/token-sweeper.jar bench config.yml`; do not edit by hand.\n\n")
-                .append(setup).append("\n\n")
-                .append("| scenario | rows deleted | seconds | rows/s | × single DELETE | live p50 ms | live p99 ms |"
-                        + " live max ms | p99 × no purge | longest purge tx ms | longest live lock wait ms | WAL MiB |\n")
-                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (ScenarioResult r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %,d | %.2f | %,.0f | %s | %.2f | %.2f | %.1f | %s | %.0f | %.0f | %.1f |%n",
-                    r.name(), r.rowsDeleted(), r.seconds(), r.rowsPerSecond(),
-                    single == null || r.rowsDeleted() == 0 ? "" : String.format(Locale.ROOT, "%.2f", r.rowsPerSecond() / single.rowsPerSecond()),
-                    r.p50Ms(), r.p99Ms(), r.maxMs(),
-                    baseline == null || baseline.p99Ms() == 0 ? "" : String.format(Locale.ROOT, "%.1f", r.p99Ms() / baseline.p99Ms()),
-                    r.longestPurgeTransactionMs(), r.longestLockWaitMs(), r.walBytes() / 1048576.0));
+        Files.writeString(directory.resolve("RESULTS.md"), markdown(report));
+        List<CaseResult> withWorkload = report.cases().stream().filter(c -> c.benchCase().workload()).toList();
+        if (!withWorkload.isEmpty()) {
+            stacked(directory.resolve("latency.png"), withWorkload.stream().map(BenchReport::latencyChart).toList(), 1);
         }
-        md.append("\nLive latencies are of the auth workload's statements issued while the purge ran (for \"no purge\":"
-                + " over the same kind of window). The longest purge transaction and lock wait are sampled from"
-                + " `pg_stat_activity` every 20 ms. WAL is everything written during the scenario, workload included.\n\n")
-                .append("![live workload latency during each purge](latency.png)\n\n")
-                .append(clusterCost).append('\n').append(TUNING_NOTES);
-        Files.writeString(directory.resolve("RESULTS.md"), md.toString());
-        chart(directory.resolve("latency.png"), results);
+        if (!report.growth().isEmpty()) {
+            stacked(directory.resolve("cost-by-size.png"), costCharts(report.growth()), 2);
+        }
     }
 
-    private static void chart(Path file, List<ScenarioResult> results) throws IOException {
-        XYChart chart = new XYChartBuilder().width(1000).height(520)
-                .title("Live auth workload latency (max per 250 ms) while each purge runs")
-                .xAxisTitle("seconds since the workload started (the purge starts at 1 s)")
-                .yAxisTitle("latency, ms (log scale)").build();
+    static String markdown(Report report) {
+        StringBuilder md = new StringBuilder("# token-sweeper benchmark results\n\n")
+                .append("Written by `java -jar target/token-sweeper.jar bench config.yml`; do not edit by hand. What"
+                        + " helped and what did not, found while tuning, is in [FINDINGS.md](FINDINGS.md) next to this"
+                        + " file in the repository (bench/).\n\n")
+                .append(report.setup()).append("\n\n");
+        for (CaseResult c : report.cases()) {
+            md.append("## ").append(caseHeading(c)).append("\n\n")
+                    .append(capitalized(c.benchCase().data().state().description())).append("; ")
+                    .append(c.benchCase().data().state().indexes()).append(". ")
+                    .append(c.benchCase().workload() ? "Live workload running." : "No other traffic.")
+                    .append("\n\n").append(caseTable(c.results())).append('\n');
+        }
+        if (report.cases().stream().anyMatch(c -> c.benchCase().workload())) {
+            md.append("![live workload latency around each purge](latency.png)\n\n");
+        }
+        if (!report.growth().isEmpty()) {
+            md.append("## How cost grows with the table\n\n")
+                    .append("The creation-ordered table at each size of `--sizes`, each state as above (the backlog under"
+                            + " the live workload, the steady state without).\n\n")
+                    .append(growthTable(report.growth())).append('\n')
+                    .append(growthStatements(report.growth())).append('\n')
+                    .append("![seconds and pages per deleted row against table size](cost-by-size.png)\n\n");
+        }
+        md.append(report.clusterCost()).append('\n');
+        md.append("## How long this run took\n\n| part | seconds |\n|---|---:|\n");
+        double total = 0;
+        for (Part part : report.parts()) {
+            md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", part.name(), part.seconds()));
+            total += part.seconds();
+        }
+        md.append(String.format(Locale.ROOT, "| **total** | **%.0f** |%n", total));
+        return md.toString();
+    }
+
+    static String caseHeading(CaseResult c) {
+        long rows = c.benchCase().data().rows();
+        return String.format(Locale.ROOT, "%s: %,d of %,d rows doomed (%s)", c.benchCase().title(), c.template().doomed(),
+                rows, percent((double) c.template().doomed() / rows));
+    }
+
+    /** A case's table; the live workload's columns only where it ran. */
+    static String caseTable(List<ScenarioResult> results) {
+        boolean workload = results.stream().anyMatch(ScenarioResult::workload);
+        ScenarioResult single = results.stream().filter(r -> r.name().equals(Scenario.SINGLE_DELETE)).findFirst()
+                .orElse(null);
+        ScenarioResult baseline = results.stream().filter(r -> r.name().equals(BenchScenarios.BASELINE)).findFirst()
+                .orElse(null);
+        StringBuilder md = new StringBuilder("| scenario | how it found the rows | rows deleted | seconds | rows/s |"
+                + " × single DELETE | pages/row | pages/row × single DELETE | pages: heap + index |");
+        StringBuilder align = new StringBuilder("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        if (workload) {
+            md.append(" live p50 ms | live p99 ms | live max ms | p99 × no purge | longest purge tx ms |"
+                    + " longest live lock wait ms | WAL MiB |");
+            align.append("---:|---:|---:|---:|---:|---:|---:|");
+        } else {
+            md.append(" longest purge tx ms | WAL MiB |");
+            align.append("---:|---:|");
+        }
+        md.append('\n').append(align).append('\n');
+        for (ScenarioResult r : results) {
+            boolean purged = r.rowsDeleted() > 0;
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.2f | %,.0f | %s | %s | %s | %s |", r.name(), r.how(),
+                    r.rowsDeleted(), r.seconds(), r.rowsPerSecond(),
+                    single == null || !purged ? "" : ratio(r.rowsPerSecond(), single.rowsPerSecond()),
+                    purged ? pagesPerRow(r.pagesPerRow()) : "",
+                    single == null || !purged ? "" : ratio(r.pagesPerRow(), single.pagesPerRow()),
+                    purged ? pages(r.pages()) : ""));
+            if (workload) {
+                md.append(String.format(Locale.ROOT, " %s | %s | %s | %s | %.0f | %.0f | %.1f |", number("%.2f", r.p50Ms()),
+                        number("%.2f", r.p99Ms()), number("%.1f", r.maxMs()),
+                        baseline == null ? "" : ratio(r.p99Ms(), baseline.p99Ms()),
+                        r.longestPurgeTransactionMs(), r.longestLockWaitMs(), r.walBytes() / 1048576.0));
+            } else {
+                md.append(String.format(Locale.ROOT, " %.0f | %.1f |", r.longestPurgeTransactionMs(),
+                        r.walBytes() / 1048576.0));
+            }
+            md.append('\n');
+        }
+        int errors = results.stream().mapToInt(ScenarioResult::workloadErrors).sum();
+        if (errors > 0) {
+            md.append(String.format(Locale.ROOT, "%nThe live workload lost %d of its connections to errors in this case:"
+                    + " its latencies are of the statements that ran.%n", errors));
+        }
+        return md.toString();
+    }
+
+    static String growthTable(List<GrowthRow> growth) {
+        StringBuilder md = new StringBuilder("| table rows | case | rows deleted | single DELETE s | token-sweeper s |"
+                + " × single DELETE (rows/s) | single DELETE pages/row | token-sweeper pages/row |"
+                + " pages/row × single DELETE |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (GrowthRow g : sorted(growth)) {
+            md.append(String.format(Locale.ROOT, "| %,d | %s | %,d | %.2f | %.2f | %s | %s | %s | %s |%n", g.rows(),
+                    g.state().label(), g.sweeper().rowsDeleted(), g.single().seconds(), g.sweeper().seconds(),
+                    ratio(g.sweeper().rowsPerSecond(), g.single().rowsPerSecond()),
+                    pagesPerRow(g.single().pagesPerRow()), pagesPerRow(g.sweeper().pagesPerRow()),
+                    ratio(g.sweeper().pagesPerRow(), g.single().pagesPerRow())));
+        }
+        return md.toString();
+    }
+
+    /** One sentence per state and purge: how its time and pages per deleted row grew from the smallest size. */
+    static String growthStatements(List<GrowthRow> growth) {
+        StringBuilder md = new StringBuilder();
+        for (State state : State.values()) {
+            List<GrowthRow> rows = sorted(growth).stream().filter(g -> g.state() == state).toList();
+            if (rows.size() < 2) {
+                continue;
+            }
+            GrowthRow first = rows.get(0);
+            GrowthRow last = rows.get(rows.size() - 1);
+            double size = (double) last.rows() / first.rows();
+            md.append(String.format(Locale.ROOT, "- %s, from %,d to %,d rows (×%.1f):", capitalized(state.label()),
+                    first.rows(), last.rows(), size));
+            md.append(growthOf(" single DELETE", first.single(), last.single(), size)).append(';');
+            md.append(growthOf(" token-sweeper", first.sweeper(), last.sweeper(), size)).append(".\n");
+        }
+        return md.length() == 0 ? "Only one size was measured: no growth to state.\n" : md.toString();
+    }
+
+    private static String growthOf(String who, ScenarioResult first, ScenarioResult last, double size) {
+        double time = last.seconds() / first.seconds();
+        return String.format(Locale.ROOT, "%s time ×%.1f (∝ rows^%.2f), pages per deleted row ×%.2f", who, time,
+                Math.log(time) / Math.log(size), last.pagesPerRow() / first.pagesPerRow());
+    }
+
+    private static List<GrowthRow> sorted(List<GrowthRow> growth) {
+        return growth.stream().sorted(Comparator.comparing(GrowthRow::state).thenComparingLong(GrowthRow::rows)).toList();
+    }
+
+    /** a / b to two decimals, blank when b is zero or either is not a number. */
+    static String ratio(double a, double b) {
+        return b == 0 ? "" : number("%.2f", a / b);
+    }
+
+    /** Blank for NaN (no live statement ran during the purge). */
+    static String number(String format, double value) {
+        return Double.isNaN(value) ? "" : String.format(Locale.ROOT, format, value);
+    }
+
+    static String pagesPerRow(double value) {
+        return String.format(Locale.ROOT, value < 1 ? "%.3f" : value < 100 ? "%.2f" : "%.0f", value);
+    }
+
+    static String pages(PageCount pages) {
+        return String.format(Locale.ROOT, "%,d + %,d", pages.heap(), pages.index())
+                + (pages.toast() == 0 ? "" : String.format(Locale.ROOT, " + %,d TOAST", pages.toast()));
+    }
+
+    static String percent(double fraction) {
+        return String.format(Locale.ROOT, fraction < 0.1 ? "%.2f%%" : "%.1f%%", fraction * 100);
+    }
+
+    static String capitalized(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+    }
+
+    private static XYChart latencyChart(CaseResult c) {
+        XYChart chart = new XYChartBuilder().width(1000).height(420).title(caseHeading(c))
+                .xAxisTitle("seconds since the purge started").yAxisTitle("live latency, ms, max per 250 ms (log)").build();
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setMarkerSize(3);
-        for (ScenarioResult r : results) {
+        for (ScenarioResult r : c.results()) {
             Map<Long, Long> buckets = new TreeMap<>();
             for (LiveWorkload.Sample s : r.samples()) {
-                buckets.merge(s.atMillis() / 250, s.latencyMicros(), Math::max);
+                buckets.merge(Math.floorDiv(s.atMillis() - r.purgeStartMs(), 250), s.latencyMicros(), Math::max);
             }
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
@@ -108,6 +238,64 @@ final class BenchReport {
                 chart.addSeries(r.name(), x, y).setMarker(SeriesMarkers.NONE);
             }
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return chart;
+    }
+
+    private static List<XYChart> costCharts(List<GrowthRow> growth) {
+        XYChart seconds = new XYChartBuilder().width(700).height(480).title("Purge time against table size")
+                .xAxisTitle("table rows (log)").yAxisTitle("seconds (log)").build();
+        XYChart pages = new XYChartBuilder().width(700).height(480).title("Pages per deleted row against table size")
+                .xAxisTitle("table rows (log)").yAxisTitle("page accesses per deleted row").build();
+        for (XYChart chart : List.of(seconds, pages)) {
+            chart.getStyler().setXAxisLogarithmic(true);
+            chart.getStyler().setMarkerSize(8);
+            chart.getStyler().setXAxisDecimalPattern("#,###");
+        }
+        seconds.getStyler().setYAxisLogarithmic(true);
+        pages.getStyler().setYAxisMin(0.0);
+        for (State state : State.values()) {
+            List<GrowthRow> rows = sorted(growth).stream().filter(g -> g.state() == state).toList();
+            if (rows.isEmpty()) {
+                continue;
+            }
+            List<Double> x = rows.stream().map(g -> (double) g.rows()).toList();
+            for (boolean single : new boolean[] {true, false}) {
+                String name = (single ? "single DELETE, " : "token-sweeper, ") + state.label();
+                List<ScenarioResult> measured = rows.stream().map(g -> single ? g.single() : g.sweeper()).toList();
+                style(seconds.addSeries(name, x, measured.stream().map(ScenarioResult::seconds).toList()), single, state);
+                style(pages.addSeries(name, x, measured.stream().map(ScenarioResult::pagesPerRow).toList()), single, state);
+            }
+        }
+        return List.of(seconds, pages);
+    }
+
+    /** One colour per purge, one line and marker per state. */
+    private static void style(XYSeries series, boolean single, State state) {
+        Color color = single ? new Color(0x1f, 0x77, 0xb4) : new Color(0xff, 0x7f, 0x0e);
+        series.setLineColor(color);
+        series.setMarkerColor(color);
+        series.setLineStyle(state == State.BACKLOG ? SeriesLines.SOLID : SeriesLines.DASH_DASH);
+        series.setMarker(state == State.BACKLOG ? SeriesMarkers.CIRCLE : SeriesMarkers.DIAMOND);
+    }
+
+    /** Draws the charts into one PNG, {@code columns} side by side and as many rows as it takes. */
+    private static void stacked(Path file, List<XYChart> charts, int columns) throws IOException {
+        List<BufferedImage> images = charts.stream().map(BitmapEncoder::getBufferedImage).toList();
+        int width = images.stream().mapToInt(BufferedImage::getWidth).max().orElse(1);
+        int height = images.stream().mapToInt(BufferedImage::getHeight).max().orElse(1);
+        int rows = (images.size() + columns - 1) / columns;
+        BufferedImage canvas = new BufferedImage(width * Math.min(columns, images.size()), height * rows,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D graphics = canvas.createGraphics();
+        try {
+            graphics.setColor(Color.WHITE);
+            graphics.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
+            for (int i = 0; i < images.size(); i++) {
+                graphics.drawImage(images.get(i), (i % columns) * width, (i / columns) * height, null);
+            }
+        } finally {
+            graphics.dispose();
+        }
+        ImageIO.write(canvas, "png", file.toFile());
     }
 }

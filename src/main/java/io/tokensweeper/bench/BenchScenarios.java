@@ -1,106 +1,158 @@
 package io.tokensweeper.bench;
 
-import com.codahale.metrics.MetricRegistry;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.tokensweeper.purge.BatchSettings;
-import io.tokensweeper.purge.CleanupFactory;
-import io.tokensweeper.purge.JobName;
-import io.tokensweeper.purge.PurgeRequest;
-import io.tokensweeper.purge.PurgeResult;
-import io.tokensweeper.purge.PurgeService;
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Runs one scenario on a fresh clone of the template: the live workload around a purge (or around nothing). */
+/**
+ * Runs one scenario on a fresh clone of a template: the purge alone, or the live workload around it (or
+ * around nothing, for the no-purge baseline). Times only the purge's run (its connections and a started
+ * service are ready before), and counts only the purge's page accesses to the table: the statistics are
+ * flushed and read right before and right after it, once the purge's sessions are gone; under the live
+ * workload the workload's own accesses are subtracted, at the rate per statement it showed just before
+ * the purge, for the statements it issued while the purge ran.
+ */
 final class BenchScenarios {
-    private static final long SETTLE_MS = 1_000;
-
-    @FunctionalInterface
-    interface Purge {
-        long run(String database) throws Exception;
-    }
+    static final String BASELINE = "no purge (live workload alone)";
 
     private final BenchDatabase db;
     private final int workloadRate;
-    private final long rows;
+    private final long settleMillis;
     private int counter;
 
-    BenchScenarios(BenchDatabase db, int workloadRate, long rows) {
+    BenchScenarios(BenchDatabase db, int workloadRate, long settleMillis) {
         this.db = db;
         this.workloadRate = workloadRate;
-        this.rows = rows;
+        this.settleMillis = settleMillis;
     }
 
-    ScenarioResult baseline(long millis) throws Exception {
-        return run("no purge (live workload alone)", database -> {
-            Thread.sleep(millis);
-            return 0;
-        });
-    }
+    ScenarioResult baseline(BenchCase benchCase, String template, long millis) throws Exception {
+        Scenario idle = new Scenario(BASELINE, pool -> new Scenario.PreparedPurge() {
+            @Override
+            public Scenario.Outcome run() throws InterruptedException {
+                Thread.sleep(millis);
+                return new Scenario.Outcome(0, "");
+            }
 
-    ScenarioResult singleStatement() throws Exception {
-        return run("single DELETE (pg_cron / @Cron)", database -> {
-            try (Connection connection = purgeConnection(database); Statement statement = connection.createStatement()) {
-                return statement.executeUpdate("DELETE FROM public.refresh_tokens WHERE revoked OR expires_at < now()");
+            @Override
+            public void close() {
             }
         });
+        return run(benchCase, idle, template);
     }
 
-    ScenarioResult sweeper(String name, BatchSettings batch) throws Exception {
-        return run(name, database -> {
-            try (HikariDataSource pool = purgePool(database)) {
-                CleanupFactory cleanup = new CleanupFactory();
-                cleanup.getPasswordResets().setEnabled(false);
-                PurgeService service = new PurgeService(cleanup, batch, pool, "sweeper", new MetricRegistry(),
-                        "bench", Clock.systemUTC());
-                service.start();
-                PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
-                if (!result.succeeded()) {
-                    throw new IllegalStateException("the purge did not succeed: " + result.summary());
-                }
-                return result.rowsDeleted();
-            }
-        });
-    }
-
-    private ScenarioResult run(String name, Purge purge) throws Exception {
+    ScenarioResult run(BenchCase benchCase, Scenario scenario, String template) throws Exception {
         String database = "bench_run_" + (++counter);
-        db.cloneTemplate(database);
-        try (Connection admin = db.connect(database)) {
-            String wal = BenchDatabase.walPosition(admin);
+        db.cloneTemplate(template, database);
+        try (Connection admin = db.connect(database, "bench-admin")) {
+            HikariDataSource pool = purgePool(database);
+            Scenario.PreparedPurge purge;
+            try {
+                purge = scenario.purger().prepare(pool);
+                flushIdleSessions(pool);
+            } catch (Exception | Error e) {
+                pool.close();
+                throw e;
+            }
             try (SessionMonitor monitor = new SessionMonitor(db.urlOf(database), db.credentials());
-                 LiveWorkload workload = new LiveWorkload(db.urlOf(database), db.credentials(), workloadRate, rows)) {
-                workload.start();
-                Thread.sleep(SETTLE_MS);
-                long start = System.nanoTime();
-                long deleted = purge.run(database);
-                long end = System.nanoTime();
-                Thread.sleep(SETTLE_MS);
-                List<LiveWorkload.Sample> samples = workload.stop();
+                 LiveWorkload workload = benchCase.workload() ? new LiveWorkload(db.urlOf(database),
+                         db.credentials(), workloadRate, benchCase.data().rows(), db.flushableStats()) : null) {
+                long beforeMark = 0;
+                PageCount before = PageCount.ZERO;
+                if (workload != null) {
+                    workload.start();
+                    Thread.sleep(settleMillis);
+                    beforeMark = flushWorkload(workload);
+                    before = PageCount.of(admin);
+                    Thread.sleep(settleMillis);
+                }
+                long startMark = workload == null ? 0 : flushWorkload(workload);
+                PageCount start = PageCount.of(admin);
+                String wal = BenchDatabase.walPosition(admin);
+                long purgeStartMs = workload == null ? 0 : workload.elapsedMillis();
+                long startNanos = System.nanoTime();
+                long endNanos;
+                Scenario.Outcome outcome;
+                try {
+                    outcome = purge.run();
+                } finally {
+                    endNanos = System.nanoTime();
+                    closeBoth(purge, pool);
+                }
+                double seconds = (endNanos - startNanos) / 1e9;
+                long purgeEndMs = purgeStartMs + (long) (seconds * 1000);
+                BenchDatabase.awaitPurgeSessionsGone(admin, database);
+                long endMark = workload == null ? 0 : flushWorkload(workload);
+                if (workload == null) {
+                    db.settleStats();
+                }
+                PageCount end = PageCount.of(admin);
                 long walBytes = BenchDatabase.walSince(admin, wal);
-                long windowStart = SETTLE_MS;
-                long windowEnd = SETTLE_MS + (end - start) / 1_000_000;
+                List<LiveWorkload.Sample> samples = List.of();
+                PageCount pages = end.minus(start);
+                if (workload != null) {
+                    Thread.sleep(settleMillis);
+                    samples = workload.stop();
+                    PageCount alone = start.minus(before);
+                    long aloneStatements = LiveWorkload.statementsBetween(samples, beforeMark, startMark);
+                    long duringStatements = LiveWorkload.statementsBetween(samples, startMark, endMark);
+                    if (aloneStatements > 0) {
+                        pages = pages.minus(alone.times((double) duringStatements / aloneStatements)).atLeastZero();
+                    }
+                }
                 List<LiveWorkload.Sample> during = samples.stream()
-                        .filter(s -> s.atMillis() >= windowStart && s.atMillis() <= windowEnd).toList();
-                return new ScenarioResult(name, deleted, (end - start) / 1e9,
-                        ScenarioResult.percentile(during, 0.50), ScenarioResult.percentile(during, 0.99),
-                        ScenarioResult.percentile(during, 1.0), monitor.longestPurgeTransactionMs(),
-                        monitor.longestLockWaitMs(), walBytes, workload.errors(), samples);
+                        .filter(s -> s.atMillis() >= purgeStartMs && s.atMillis() <= purgeEndMs).toList();
+                return new ScenarioResult(scenario.name(), outcome.how(), outcome.rowsDeleted(), seconds, pages,
+                        workload != null, ScenarioResult.percentile(during, 0.50),
+                        ScenarioResult.percentile(during, 0.99), ScenarioResult.percentile(during, 1.0),
+                        monitor.longestPurgeTransactionMs(), monitor.longestLockWaitMs(), walBytes,
+                        workload == null ? 0 : workload.errors(), samples, purgeStartMs);
             }
         } finally {
             db.drop(database);
         }
     }
 
-    private Connection purgeConnection(String database) throws SQLException {
-        java.util.Properties properties = new java.util.Properties();
-        properties.putAll(db.credentials());
-        properties.setProperty("ApplicationName", "bench-purge");
-        return java.sql.DriverManager.getConnection(db.urlOf(database), properties);
+    /** Flushes the workload's statistics (waiting out the stats interval on servers that cannot be asked). */
+    private long flushWorkload(LiveWorkload workload) throws InterruptedException {
+        long mark = workload.flushStats();
+        db.settleStats();
+        return mark;
+    }
+
+    /**
+     * Makes the pool's idle sessions flush what preparing the purge left in their statistics, so that it
+     * is not counted as the purge's. (A session the prepared purge holds keeps its own until it ends.)
+     */
+    private void flushIdleSessions(HikariDataSource pool) throws SQLException {
+        if (!db.flushableStats()) {
+            return;
+        }
+        int idle = pool.getHikariPoolMXBean().getIdleConnections();
+        List<Connection> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < idle; i++) {
+                Connection connection = pool.getConnection();
+                held.add(connection);
+                Jdbc.execute(connection, "SELECT pg_stat_force_next_flush()");
+            }
+        } finally {
+            for (Connection connection : held) {
+                connection.close();
+            }
+        }
+    }
+
+    private static void closeBoth(Scenario.PreparedPurge purge, HikariDataSource pool) throws Exception {
+        try {
+            purge.close();
+        } finally {
+            pool.close();
+        }
     }
 
     private HikariDataSource purgePool(String database) {
@@ -108,9 +160,9 @@ final class BenchScenarios {
         config.setJdbcUrl(db.urlOf(database));
         config.setUsername(db.credentials().getProperty("user"));
         config.setPassword(db.credentials().getProperty("password"));
-        config.addDataSourceProperty("ApplicationName", "bench-purge");
-        config.setMaximumPoolSize(3);
-        config.setPoolName("bench-purge");
+        config.addDataSourceProperty("ApplicationName", Scenario.APPLICATION_NAME);
+        config.setMaximumPoolSize(6);
+        config.setPoolName(Scenario.APPLICATION_NAME);
         return new HikariDataSource(config);
     }
 }

@@ -2,18 +2,30 @@ package io.tokensweeper.bench;
 
 import java.util.List;
 
-/** What one scenario measured. Latencies are of the live workload while the purge ran. */
-record ScenarioResult(String name, long rowsDeleted, double seconds, double p50Ms, double p99Ms, double maxMs,
-                      double longestPurgeTransactionMs, double longestLockWaitMs, long walBytes, int workloadErrors,
-                      List<LiveWorkload.Sample> samples) {
+/**
+ * What one scenario measured. {@code how} says how the purge found its rows; {@code pages} are the purge's
+ * own accesses to the table (the live workload's subtracted); latencies are of the live workload while the
+ * purge ran ({@code workload} false: there was none), and {@code samples} are all of its statements, at
+ * milliseconds since it started ({@code purgeStartMs}: when the purge started, on that clock).
+ */
+record ScenarioResult(String name, String how, long rowsDeleted, double seconds, PageCount pages, boolean workload,
+                      double p50Ms, double p99Ms, double maxMs, double longestPurgeTransactionMs,
+                      double longestLockWaitMs, long walBytes, int workloadErrors, List<LiveWorkload.Sample> samples,
+                      long purgeStartMs) {
 
     double rowsPerSecond() {
         return seconds == 0 ? 0 : rowsDeleted / seconds;
     }
 
+    /** Page accesses per deleted row; 0 when nothing was deleted. */
+    double pagesPerRow() {
+        return rowsDeleted == 0 ? 0 : (double) pages.total() / rowsDeleted;
+    }
+
+    /** NaN when there are no samples: no live statement ran while the purge did. */
     static double percentile(List<LiveWorkload.Sample> samples, double quantile) {
         if (samples.isEmpty()) {
-            return 0;
+            return Double.NaN;
         }
         long[] latencies = samples.stream().mapToLong(LiveWorkload.Sample::latencyMicros).sorted().toArray();
         int index = (int) Math.min(latencies.length - 1, Math.ceil(quantile * latencies.length) - 1);

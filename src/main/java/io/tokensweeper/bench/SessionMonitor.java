@@ -24,7 +24,10 @@ final class SessionMonitor implements AutoCloseable {
     }
 
     private void watch(String url, Properties credentials) {
-        try (Connection connection = DriverManager.getConnection(url, credentials);
+        Properties properties = new Properties();
+        properties.putAll(credentials);
+        properties.setProperty("ApplicationName", "bench-monitor");
+        try (Connection connection = DriverManager.getConnection(url, properties);
              Statement statement = connection.createStatement()) {
             while (running.get()) {
                 try (ResultSet rs = statement.executeQuery("SELECT"

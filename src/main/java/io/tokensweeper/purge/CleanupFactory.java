@@ -27,6 +27,10 @@ public class CleanupFactory {
 
     @Valid
     @NotNull
+    private PacingFactory pacing = new PacingFactory();
+
+    @Valid
+    @NotNull
     private RefreshTokenTargetFactory refreshTokens = new RefreshTokenTargetFactory();
 
     @Valid
@@ -51,6 +55,21 @@ public class CleanupFactory {
     @JsonProperty
     public void setBatch(BatchFactory batch) {
         this.batch = batch;
+    }
+
+    @JsonProperty
+    public PacingFactory getPacing() {
+        return pacing;
+    }
+
+    @JsonProperty
+    public void setPacing(PacingFactory pacing) {
+        this.pacing = pacing;
+    }
+
+    /** What the engine runs with: the batch block, paced as the pacing block says. */
+    public BatchSettings batchSettings() {
+        return batch.build().withPacing(pacing.build());
     }
 
     @JsonProperty
@@ -79,6 +98,17 @@ public class CleanupFactory {
         if (timeZone != null && !QuartzCron.timeZone(timeZone).toZoneId().getRules().equals(timeZone.getRules())) {
             violations.addViolation("timeZone", "'{zone}' would be read by Quartz as GMT; write the offset as {offset}"
                     + " or GMT{offset}", Map.of("zone", timeZone.getId(), "offset", timeZone.normalized().getId()));
+        }
+    }
+
+    /** The pacer's pauses grow from batch.pause up to pacing.maxPause: the two must not be the wrong way round. */
+    @SelfValidation
+    public void validatePacingAboveBatchPause(ViolationCollector violations) {
+        if (batch != null && pacing != null && pacing.isEnabled() && batch.getPause() != null
+                && pacing.getMaxPause() != null
+                && pacing.getMaxPause().toNanoseconds() < batch.getPause().toNanoseconds()) {
+            violations.addViolation("pacing.maxPause", "{max} must be at least batch.pause {pause}, the pause it"
+                    + " grows from", Map.of("max", pacing.getMaxPause().toString(), "pause", batch.getPause().toString()));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -77,8 +78,11 @@ final class HeapPurge {
         // its maxRunTime, makes progress. Checked between pieces here, and between statements and single rows
         // (a piece that goes row by row may take far longer than maxRunTime) by the deleter.
         BooleanSupplier outOfTime = () -> lap.hasMoved() && clock.instant().isAfter(deadline);
+        BooleanSupplier mustStop = () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean();
+        Pacer pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+                + progress.runId(), stopSignal::pause, mustStop, progress::paused);
         RangeDeleter deleter = new RangeDeleter(connection, target, tableOid, statements, progress, sizer, bound, batch,
-                stopSignal, () -> stopSignal.isStopRequested() || outOfTime.getAsBoolean());
+                stopSignal, mustStop, pacer);
         if (batch.workers() > 1) {
             boolean finished = new ParallelHeapWalk(dataSource, session, target, statements, progress, batch,
                     stopSignal, bound, sample.doomedPerBlock(), lap, outOfTime).walk();

@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -31,7 +32,11 @@ final class IndexPurge {
     private final StopSignal stopSignal;
     private final Clock clock;
     private final Instant deadline;
+    /** The pause after each batch: batch.pause, longer while the purge hurts the database. */
+    private final Pacer pacer;
     private int limit;
+    /** The rows the last batch deleted in its one statement, 0 when it went row by row: what the pacer times. */
+    private long timedRows;
 
     IndexPurge(FencedSession session, PurgeTarget target, List<KeysetStream> streams, PurgeStatements statements,
                RunProgress progress, BatchSettings batch, StopSignal stopSignal, Clock clock, Instant started) {
@@ -48,13 +53,15 @@ final class IndexPurge {
         this.guard = new TableGuard(target, session.tableOid());
         this.rowDeleter = new RowDeleter(connection, target, session.tableOid(), statements, progress, batch,
                 stopSignal, this::mustStop);
+        this.pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+                + progress.runId(), stopSignal::pause, this::mustStop, progress::paused);
     }
 
     RunOutcome run() throws SQLException, RunFailedException, InterruptedException {
         connection.setAutoCommit(false);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
         for (KeysetStream stream : streams) {
-            KeysetStream.Picked last = null;
+            KeysetStream.Position after = null;
             while (true) {
                 if (stopSignal.isStopRequested()) {
                     return RunOutcome.STOPPED;
@@ -62,14 +69,13 @@ final class IndexPurge {
                 if (outOfTime()) {
                     return RunOutcome.OUT_OF_TIME;
                 }
-                List<KeysetStream.Picked> picked = stream.next(connection, last, limit);
-                if (picked.isEmpty()) {
-                    connection.commit();
+                long began = System.nanoTime();
+                KeysetStream.Position last = batch(stream, after);
+                if (last == null) {
                     break;
                 }
-                delete(picked);
-                last = picked.get(picked.size() - 1);
-                stopSignal.pause(batch.pause());
+                after = last;
+                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), timedRows, 0);
                 if (!clock.instant().isBefore(nextProgressLog)) {
                     LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, walking the rows"
                             + " {}", target.job(), progress.runId(), progress.rows(), progress.batches(),
@@ -83,37 +89,48 @@ final class IndexPurge {
     }
 
     /**
-     * Deletes the picked rows that are still doomed, in the transaction that picked them. Fewer deleted than picked:
-     * the rest were changed by the auth service (and are no longer doomed, or moved and are picked again), or kept
-     * without an error by a trigger or a rule, which is reported.
+     * One batch of the stream after {@code after}: picks and deletes in one statement, committed with the run's
+     * progress. Fewer deleted than picked: the rest were changed by the auth service (no longer doomed, or moved
+     * and picked again later), or kept without an error by a trigger or a rule, which is reported. A batch that
+     * fails goes row by row. Returns where the next batch starts, null when the stream has no doomed rows left.
      */
-    private void delete(List<KeysetStream.Picked> picked) throws SQLException, RunFailedException,
-            InterruptedException {
-        List<Tid> tids = picked.stream().map(KeysetStream.Picked::tid).toList();
+    private KeysetStream.Position batch(KeysetStream stream, KeysetStream.Position after)
+            throws SQLException, RunFailedException, InterruptedException {
+        KeysetStream.Batch[] result = new KeysetStream.Batch[1];
+        timedRows = 0;
         try {
             progress.commit(connection, () -> {
-                long deleted = statements.deleteRows(connection, tids);
+                result[0] = stream.deleteNext(connection, after, limit);
+                if (result[0].picked() == 0) {
+                    return;
+                }
                 guard.check(connection);
-                if (deleted < tids.size()) {
-                    for (PurgeStatements.Row row : statements.stillDoomed(connection, tids)) {
+                if (result[0].deleted() < result[0].picked()) {
+                    for (PurgeStatements.Row row : stream.keptBy(connection, after, result[0].last())) {
                         rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
                     }
                 }
-                progress.deleted(deleted);
+                progress.deleted(result[0].deleted());
+                pacer.beforeCommit(connection);
             });
+            timedRows = result[0].deleted();
+            return result[0].last();
         } catch (SQLException e) {
             DeleteFailure failure = rowDeleter.failure(e);
-            LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), tids.size(),
-                    failure.reason());
             if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
                 limit = Math.max(1, limit / 2);
             }
+            List<KeysetStream.Picked> picked = stream.next(connection, after, limit);
+            connection.commit();
+            LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), picked.size(),
+                    failure.reason());
             for (KeysetStream.Picked row : picked) {
                 if (mustStop()) {
-                    return;
+                    return null;
                 }
                 rowDeleter.deleteRow(row.row(), RowDeleter.ROW_ATTEMPTS, null);
             }
+            return picked.isEmpty() ? null : picked.get(picked.size() - 1).position();
         }
     }
 

@@ -86,7 +86,7 @@ final class MethodChooser {
             Optional<String> index = indexScan(plan);
             if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
                 return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
-                        key.quoted(), key.type(), keyExpression));
+                        key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target)));
             }
         }
         return Optional.empty();

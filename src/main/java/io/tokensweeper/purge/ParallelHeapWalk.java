@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -65,8 +66,8 @@ final class ParallelHeapWalk {
         List<Future<RunProgress>> workers = new ArrayList<>();
         try {
             for (int i = 0; i < batch.workers(); i++) {
-                boolean onFencedSession = i == 0;
-                workers.add(threads.submit(() -> work(onFencedSession)));
+                int worker = i + 1;
+                workers.add(threads.submit(() -> work(worker)));
             }
             Throwable first = null;
             for (Future<RunProgress> worker : workers) {
@@ -100,13 +101,17 @@ final class ParallelHeapWalk {
         }
     }
 
-    private RunProgress work(boolean onFencedSession) throws Exception {
+    /** Worker 1 works on the fenced session; each worker paces itself, its lock waiters being its session's. */
+    private RunProgress work(int worker) throws Exception {
+        boolean onFencedSession = worker == 1;
         RunProgress share = progress.workerShare();
         try (WorkerSession own = onFencedSession ? null : WorkerSession.open(dataSource, batch)) {
             Connection connection = onFencedSession ? session.connection() : own.connection();
             BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), doomedPerBlock);
+            Pacer pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+                    + progress.runId() + " worker " + worker, stopSignal::pause, this::mustStop, share::paused);
             RangeDeleter deleter = new RangeDeleter(connection, target, session.tableOid(), statements, share, sizer,
-                    bound, batch, stopSignal, this::mustStop);
+                    bound, batch, stopSignal, this::mustStop, pacer);
             while (!mustStop()) {
                 Tid[] piece = nextPiece(connection, sizer.blocks() * HeapPurge.PIECE_STATEMENTS);
                 if (piece == null) {

@@ -116,7 +116,8 @@ public final class PurgeEngine {
                 progress == null ? 0 : progress.skipped().total(),
                 progress == null ? List.of() : progress.skipped().groups(),
                 Duration.between(started, clock.instant()), nodeId, ending.error(),
-                progress == null ? null : progress.method());
+                progress == null ? null : progress.method(),
+                progress == null ? Duration.ZERO : progress.paused());
         log(result);
         return result;
     }
@@ -438,6 +439,7 @@ public final class PurgeEngine {
         fields.put("rowsSkipped", Long.toString(result.rowsSkipped()));
         fields.put("batches", Integer.toString(result.batches()));
         fields.put("durationMs", Long.toString(result.duration().toMillis()));
+        fields.put("pausedMs", Long.toString(result.paused().toMillis()));
         fields.put("trigger", result.trigger().id());
         fields.put("node", result.nodeId());
         fields.put("dryRun", Boolean.toString(result.dryRun()));

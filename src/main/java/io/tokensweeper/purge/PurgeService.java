@@ -2,6 +2,7 @@ package io.tokensweeper.purge;
 
 import com.codahale.metrics.MetricRegistry;
 import io.dropwizard.lifecycle.Managed;
+import io.tokensweeper.purge.pacing.Durations;
 import java.time.Clock;
 import java.util.EnumMap;
 import java.util.Map;
@@ -32,7 +33,7 @@ public final class PurgeService implements Managed {
 
     public PurgeService(CleanupFactory config, DataSource dataSource, String schema, MetricRegistry registry,
                         String nodeId, Clock clock) {
-        this(config, config.getBatch().build(), dataSource, schema, registry, nodeId, clock);
+        this(config, config.batchSettings(), dataSource, schema, registry, nodeId, clock);
     }
 
     public PurgeService(CleanupFactory config, BatchSettings batch, DataSource dataSource, String schema,
@@ -53,6 +54,8 @@ public final class PurgeService implements Managed {
     @Override
     public synchronized void start() {
         ServerVersion.require(dataSource);
+        LOG.info("Purge batches of at most {} rows, batch.pause {}; pacing {}", batch.size(),
+                Durations.text(batch.pause()), batch.pacing().describe());
         TargetCatalog catalog = new TargetCatalog(dataSource);
         for (TargetFactory target : config.targets()) {
             if (!target.isEnabled()) {
@@ -176,6 +179,11 @@ public final class PurgeService implements Managed {
     /** Tests: the engine, for its hooks. */
     PurgeEngine engine() {
         return engine;
+    }
+
+    /** The batch and pacing settings this node's runs use. */
+    public BatchSettings batchSettings() {
+        return batch;
     }
 
     public RunHistory history() {

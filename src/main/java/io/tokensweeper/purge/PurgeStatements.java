@@ -72,22 +72,6 @@ final class PurgeStatements {
                 + predicate, from.toString(), to.toString());
     }
 
-    /** Deletes those of the rows at these positions that are (still) doomed, in one TID scan. */
-    long deleteRows(Connection connection, List<Tid> tids) throws SQLException {
-        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ANY (?::tid[]) AND " + predicate,
-                tidArray(connection, tids));
-    }
-
-    /** Those of the rows at these positions that are still there and doomed. */
-    List<Row> stillDoomed(Connection connection, List<Tid> tids) throws SQLException {
-        return Jdbc.list(connection, "SELECT ctid::text AS row_tid, " + keyExpression + " FROM ONLY " + table
-                + " WHERE ctid = ANY (?::tid[]) AND " + predicate, PurgeStatements::row, tidArray(connection, tids));
-    }
-
-    private static java.sql.Array tidArray(Connection connection, List<Tid> tids) throws SQLException {
-        return connection.createArrayOf("text", tids.stream().map(Tid::toString).toArray());
-    }
-
     /** Deletes one row if it is (still) doomed; 1 or 0. */
     int deleteRow(Connection connection, Tid tid) throws SQLException {
         return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid = ?::tid AND " + predicate,

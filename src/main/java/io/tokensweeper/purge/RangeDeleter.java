@@ -1,7 +1,9 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.purge.pacing.Pacer;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -27,6 +29,8 @@ final class RangeDeleter {
     private final TableGuard guard;
     private final RowDeleter rowDeleter;
     private final OptimisticBound bound;
+    /** The pause after each statement of a range: batch.pause, longer while the purge hurts the database. */
+    private final Pacer pacer;
     /** The table has a BEFORE DELETE trigger or a DELETE rule: only checked statements see the rows they keep. */
     private boolean checkedOnly;
     /** The last optimistic statement overshot the row limit: the next one finds where the limit falls first. */
@@ -34,7 +38,7 @@ final class RangeDeleter {
 
     RangeDeleter(Connection connection, PurgeTarget target, long tableOid, PurgeStatements statements,
                  RunProgress progress, BatchSizer sizer, OptimisticBound bound, BatchSettings batch,
-                 StopSignal stopSignal, BooleanSupplier mustStop) {
+                 StopSignal stopSignal, BooleanSupplier mustStop, Pacer pacer) {
         this.connection = connection;
         this.target = target;
         this.statements = statements;
@@ -47,6 +51,7 @@ final class RangeDeleter {
         this.guard = new TableGuard(target, tableOid);
         this.rowDeleter = new RowDeleter(connection, target, tableOid, statements, progress, batch, stopSignal,
                 mustStop);
+        this.pacer = pacer;
     }
 
     /**
@@ -62,11 +67,16 @@ final class RangeDeleter {
                 return;
             }
             Tid start = position;
-            Tid sized = Tid.blockStart(start.block() + sizer.blocks());
+            boolean oneScan = !checkedOnly && !checkNext;
+            // A one-scan statement never covers more blocks than the bound: in a sparse stretch that means more,
+            // smaller statements, each reading its blocks once, rather than a checked statement reading them twice.
+            long blocks = oneScan ? Math.min(sizer.blocks(), bound.maxBlocks()) : sizer.blocks();
+            Tid sized = Tid.blockStart(start.block() + blocks);
             Tid end = sized.compareTo(to) < 0 ? sized : to;
             PurgeStatements.RangeResult result;
+            long began = System.nanoTime();
             try {
-                if (checkedOnly || checkNext || !bound.allows(sizer.blocks())) {
+                if (!oneScan) {
                     checkNext = false;
                     result = deleteChecked(start, end);
                 } else {
@@ -86,7 +96,10 @@ final class RangeDeleter {
             }
             position = progress.lap().position();
             sizer.measured(position.block() - start.block() + 1, result.doomed(), result.hitLimit());
-            stopSignal.pause(batch.pause());
+            if (result.deleted() > 0) { // a statement that deleted nothing wrote nothing: no pause after it
+                pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), result.deleted(),
+                        position.block() - start.block() + 1);
+            }
         }
     }
 
@@ -102,6 +115,7 @@ final class RangeDeleter {
             }
             progress.deleted(result[0].deleted());
             progress.lap().advanceTo(next);
+            pacer.beforeCommit(connection);
         });
         return result[0];
     }
@@ -125,6 +139,7 @@ final class RangeDeleter {
                 }
                 progress.deleted(deleted[0]);
                 progress.lap().advanceTo(end);
+                pacer.beforeCommit(connection);
             });
         } catch (NotCommitted e) {
             if (checkNext) {

@@ -2,6 +2,7 @@ package io.tokensweeper.purge;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 
 /**
  * A run's counts and position, written to its history row in the same transaction as each batch's
@@ -23,6 +24,7 @@ final class RunProgress {
     private int batches;
     private SkippedRows skipped = new SkippedRows();
     private PurgeMethod method;
+    private Duration paused = Duration.ZERO;
 
     RunProgress(RunHistory history, long runId) {
         this(history, runId, false);
@@ -44,6 +46,7 @@ final class RunProgress {
         rows += worker.rows;
         batches += worker.batches;
         skipped.absorb(worker.skipped);
+        paused = paused.plus(worker.paused);
     }
 
     long runId() {
@@ -77,6 +80,15 @@ final class RunProgress {
 
     SkippedRows skipped() {
         return skipped;
+    }
+
+    /** Time spent pausing between batches (batch.pause and pacing); for the run's result, not its history. */
+    Duration paused() {
+        return paused;
+    }
+
+    void paused(Duration more) {
+        paused = paused.plus(more);
     }
 
     void deleted(long count) {

@@ -11,6 +11,14 @@ final class RunSummary {
                        long skipped,
                        List<SkipGroup> skipGroups, long durationMs, String trigger, String nodeId, Long runId,
                        String error) {
+        return line(job, status, dryRun, rows, batches, method, skipped, skipGroups, durationMs, 0, trigger, nodeId,
+                runId, error);
+    }
+
+    /** {@code pausedMs}, when above zero, follows the duration: "4120 ms (paused 1830 ms)". */
+    static String line(String job, RunStatus status, boolean dryRun, long rows, int batches, PurgeMethod method,
+                       long skipped, List<SkipGroup> skipGroups, long durationMs, long pausedMs, String trigger,
+                       String nodeId, Long runId, String error) {
         StringBuilder line = new StringBuilder().append(job).append(": ").append(status.id());
         if (dryRun) {
             line.append(", would delete ").append(rows).append(" rows");
@@ -31,8 +39,11 @@ final class RunSummary {
             }
             line.append(')');
         }
-        line.append(", ").append(durationMs).append(" ms")
-                .append(", trigger ").append(trigger)
+        line.append(", ").append(durationMs).append(" ms");
+        if (pausedMs > 0) {
+            line.append(" (paused ").append(pausedMs).append(" ms)");
+        }
+        line.append(", trigger ").append(trigger)
                 .append(", node ").append(nodeId)
                 .append(", run ").append(runId == null ? "-" : runId);
         if (error != null) {

@@ -2,6 +2,7 @@ package io.tokensweeper.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.RunRecord;
 import io.tokensweeper.purge.RunSpace;
 import io.tokensweeper.purge.RunStatus;
@@ -32,7 +33,8 @@ class DashboardSpaceTest {
                 new RunVacuum(true, 35L, 0L, null));
 
         String page = DashboardPage.render("n1", "c", true, List.of(),
-                List.of(job("refresh-tokens", behind), job("password-resets", vacuumed)), List.of(behind, vacuumed), NOW);
+                List.of(job("refresh-tokens", behind), job("password-resets", vacuumed)), List.of(behind, vacuumed),
+                new CleanupFactory().batchSettings(), NOW);
 
         assertThat(page).contains("<p class=\"warn\"><b>autovacuum is far behind</b> (refresh-tokens, run 7):"
                         + " autovacuum will not vacuum &lt;public.refresh_tokens&gt;</p>")
@@ -48,7 +50,7 @@ class DashboardSpaceTest {
     @Test
     void beforeAnyRunHasReadItsSpaceTheSectionSaysSo() {
         String page = DashboardPage.render("n1", "c", true, List.of(), List.of(job("refresh-tokens", null)), List.of(),
-                NOW);
+                new CleanupFactory().batchSettings(), NOW);
 
         assertThat(page).contains("no run has read its table's space yet");
     }

@@ -111,6 +111,35 @@ class PurgeMethodTest {
 
     @ParameterizedTest
     @EnumSource(Way.class)
+    void rowsATriggerKeepsWithoutAnErrorAreReportedNotLost(Way way) {
+        TestDatabase db = POSTGRES.database();
+        PurgeFixture.seedTokens(db, "doomed", 3_000, true);
+        PurgeFixture.seedTokens(db, "kept", 7, true);
+        PurgeFixture.seedTokens(db, "live", 500, false);
+        db.execute("""
+                CREATE FUNCTION public.keep_some() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF OLD.tag = 'kept' THEN RETURN NULL; END IF; RETURN OLD; END $$;
+                CREATE TRIGGER keep_some BEFORE DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.keep_some();
+                """);
+        try {
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(way, 100))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.PARTIAL);
+            assertThat(result.rowsDeleted()).isEqualTo(3_000);
+            assertThat(result.skipped()).singleElement().satisfies(group -> {
+                assertThat(group.reason()).isEqualTo(RowDeleter.KEPT_SILENTLY);
+                assertThat(group.rows()).isEqualTo(7);
+            });
+            assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(507);
+        } finally {
+            db.execute("DROP TRIGGER keep_some ON public.refresh_tokens; DROP FUNCTION public.keep_some()");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Way.class)
     void rowsTheAuthServiceChangesDuringTheRunAreJudgedAsTheyAreWhenDeleted(Way way) throws Exception {
         TestDatabase db = POSTGRES.database();
         PurgeFixture.seedTokens(db, "doomed", 20_000, true);

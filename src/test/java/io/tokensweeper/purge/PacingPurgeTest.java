@@ -1,0 +1,176 @@
+package io.tokensweeper.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.tokensweeper.db.Jdbc;
+import io.tokensweeper.purge.pacing.Pacer;
+import io.tokensweeper.purge.pacing.PacingSettings;
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.LoggerFactory;
+
+/** Pacing in whole runs: the purge notices the sessions it blocks, slows down, and still deletes exactly the doomed rows. */
+class PacingPurgeTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    private static final CleanupFactory CONFIG =
+            PurgeFixture.refreshTokensOnly("public", "refresh_tokens", "expires_at", "revoked");
+    /** The test's key for the gate a DELETE trigger waits at. */
+    private static final long GATE = 4242;
+
+    /** Every way a run deletes: each paces itself. */
+    enum Way {
+        HEAP(PurgeMethod.HEAP, 1), INDEX(PurgeMethod.INDEX, 1), HEAP_3_WORKERS(PurgeMethod.HEAP, 3);
+
+        final PurgeMethod method;
+        final int workers;
+
+        Way(PurgeMethod method, int workers) {
+            this.method = method;
+            this.workers = workers;
+        }
+    }
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    @BeforeEach
+    void freshTable() {
+        POSTGRES.database().execute("""
+                DROP TABLE IF EXISTS public.refresh_tokens CASCADE;
+                CREATE TABLE public.refresh_tokens (id bigserial PRIMARY KEY, tag text NOT NULL,
+                  expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
+                CREATE INDEX ON public.refresh_tokens (expires_at);
+                CREATE INDEX ON public.refresh_tokens (expires_at) WHERE revoked;
+                TRUNCATE sweeper.cleanup_runs;
+                """);
+    }
+
+    /**
+     * The run's first statement deletes the first rows (of the heap, or of the expiry index: the groups below were
+     * inserted at different times), among them rows 5 and 11; row 11's AFTER DELETE trigger then waits, at the end
+     * of the statement, for a gate the test holds. Meanwhile the auth service
+     * updates row 5, which the open batch has deleted: it waits on the purge. The test opens the gate; the batch's
+     * probe, before its commit, sees the waiter, and the run slows down (a log line, paused time) and later
+     * recovers. Every doomed row goes, every live row stays. (An AFTER trigger, and batches of 1,000 rows, so that
+     * the first statement commits whichever way the engine deletes a range: a BEFORE trigger, or a one-scan DELETE
+     * of more than batch.size rows, is rolled back and redone.)
+     */
+    @ParameterizedTest
+    @EnumSource(Way.class)
+    void aSessionBlockedOnThePurgesRowLockSlowsTheRunDownWhichStillDeletesExactlyTheDoomedRows(Way way)
+            throws Exception {
+        TestDatabase db = POSTGRES.database();
+        PurgeFixture.seedTokens(db, "early", 10, true);
+        PurgeFixture.seedTokens(db, "gate", 1, true);
+        PurgeFixture.seedTokens(db, "doomed", 30_000, true);
+        PurgeFixture.seedTokens(db, "live", 200, false);
+        PurgeFixture.seedTokens(db, "doomed", 30_000, true);
+        db.execute("""
+                CREATE OR REPLACE FUNCTION public.wait_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF OLD.tag = 'gate' THEN PERFORM pg_advisory_xact_lock_shared(%d); END IF;
+                  RETURN OLD;
+                END $$;
+                CREATE TRIGGER wait_at_gate AFTER DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.wait_at_gate();
+                """.formatted(GATE));
+        // The trigger's wait must outlast the test's steps, not meet lock_timeout. Batch latency is not watched
+        // here: on a busy test machine it could slow the run down on its own (PacingControlTest covers it).
+        BatchSettings batch = new BatchSettings(1_000, Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(120),
+                Duration.ofMinutes(5)).withMethod(Optional.of(way.method)).withWorkers(way.workers)
+                .withPacing(PacingSettings.DEFAULT.withLatencyFactor(0));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+
+        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        pacerLog.addAppender(log);
+        // Tests log WARN and above (logback-test.xml); these INFO lines only to this appender.
+        pacerLog.setLevel(Level.INFO);
+        pacerLog.setAdditive(false);
+        PurgeResult result;
+        try (Connection gate = db.dataSource().getConnection(); Connection auth = db.dataSource().getConnection()) {
+            Jdbc.execute(gate, "SELECT pg_advisory_lock(?)", GATE);
+            CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
+                    () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
+            int purgePid = await().atMost(Duration.ofSeconds(60)).until(() -> (int) db.queryLong(
+                    "SELECT coalesce(max(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                            + " AND objid = ?::bigint::oid", GATE), pid -> pid > 0);
+
+            CompletableFuture<Integer> revoke = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Jdbc.update(auth, "UPDATE public.refresh_tokens SET revoked = true WHERE id = 5");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE ? = ANY (pg_blocking_pids(pid))", purgePid) == 1);
+            Jdbc.execute(gate, "SELECT pg_advisory_unlock(?)", GATE);
+
+            result = run.get(120, TimeUnit.SECONDS);
+            assertThat(revoke.get(30, TimeUnit.SECONDS)).as("row 5 was deleted when the update went on").isZero();
+        } finally {
+            pacerLog.detachAppender(log);
+            pacerLog.setLevel(null);
+            pacerLog.setAdditive(true);
+        }
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.method()).isEqualTo(way.method);
+        assertThat(result.rowsDeleted()).isEqualTo(60_011);
+        assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(200);
+        assertThat(PurgeFixture.countTokens(db, "tag = 'live' AND NOT revoked")).isEqualTo(200);
+        assertThat(result.paused()).as(result.summary()).isPositive();
+        assertThat(result.summary()).contains("(paused ");
+        // A worker of a parallel run names itself: "Purge refresh-tokens run 7 worker 2 slows down: ...".
+        String run = "Purge refresh-tokens run " + result.runId() + "( worker \\d)? ";
+        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.INFO).extracting(ILoggingEvent::getFormattedMessage)
+                .anySatisfy(line -> assertThat(line).matches(run
+                        + "slows down: 1 session waiting on the purge's locks; pausing \\d+ms between batches, up to 5s"));
+        if (way.workers == 1) {
+            // With workers, the others take the pieces while the slowed one pauses: the run may end before it recovers.
+            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+                    .matches(run + "is back to its normal pace: the signs passed \\(lock waiters\\) after .*"));
+        }
+    }
+
+    /** With pacing off the run pauses batch.pause and nothing more, and reads nothing but its batches. */
+    @Test
+    void withPacingOffARunPausesOnlyBatchPause() {
+        TestDatabase db = POSTGRES.database();
+        PurgeFixture.seedTokens(db, "doomed", 500, true);
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withPause(Duration.ofMillis(20))
+                .withPacing(PacingSettings.OFF);
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(500);
+        // One pause after each statement, each about batch.pause (a sleep may overshoot, never fall short).
+        assertThat(result.paused()).as(result.summary()).isBetween(Duration.ofMillis(20L * result.batches()),
+                Duration.ofMillis(20L * result.batches() + 2_000));
+    }
+}
