@@ -20,6 +20,11 @@ CREATE SCHEMA IF NOT EXISTS sweeper AUTHORIZATION token_sweeper;
 
 GRANT USAGE ON SCHEMA public TO token_sweeper;
 GRANT SELECT, DELETE ON public.refresh_tokens, public.password_resets TO token_sweeper;
+-- A partitioned target is purged partition by partition, each named directly: grant SELECT, DELETE on every
+-- leaf partition too (and on each new one; pg_partman: inherit_privileges), e.g.
+-- GRANT SELECT, DELETE ON public.refresh_tokens_p2026_11, public.refresh_tokens_default TO token_sweeper;
+-- cleanup.<target>.dropDoomedPartitions: true needs ownership of the partitioned table and its partitions,
+-- which no GRANT gives: leave it off for a least-privileged user.
 -- Only with cleanup.<target>.vacuumAfterPurge: true, and only on PostgreSQL 17 or newer (before 17 only a
 -- table's owner may VACUUM it: leave the opt-in off there and let autovacuum do the work):
 -- GRANT MAINTAIN ON public.refresh_tokens, public.password_resets TO token_sweeper;

@@ -1,5 +1,6 @@
 package io.tokensweeper.api;
 
+import io.tokensweeper.purge.PartitionRun;
 import io.tokensweeper.purge.RunRecord;
 import io.tokensweeper.purge.RunSpace;
 import io.tokensweeper.purge.RunVacuum;
@@ -13,12 +14,14 @@ import java.util.List;
  * rows the run could not delete, {@code skipped} says why, with example keys; {@code lapPercent} how much of
  * the table the run walked (heap walk); {@code method} how it found its rows ({@code heap} or {@code index}) and
  * {@code methodReason} why. {@code space} is the table's size and tuples right after the run (null until read, and
- * for failed runs); {@code vacuum} the opt-in VACUUM after it (null when the target does not opt in).
+ * for failed runs); {@code vacuum} the opt-in VACUUM after it (null when the target does not opt in);
+ * {@code partitions} what a run of a partitioned target did in each leaf partition (null for an ordinary table).
  */
 public record RunView(long id, String job, String trigger, String scheduledAt, String startedAt, String finishedAt,
                       Long durationMs, String nodeId, String status, boolean dryRun, long rowsDeleted, int batches,
                       long rowsSkipped, List<SkipGroup> skipped, Integer lapPercent, String error, String method,
-                      String methodReason, SpaceView space, VacuumView vacuum) {
+                      String methodReason, SpaceView space, VacuumView vacuum,
+                      List<PartitionRun> partitions) {
 
     /**
      * {@code tableBytes}: pg_total_relation_size (heap, indexes, TOAST); {@code heapBytes}: pg_relation_size;
@@ -52,7 +55,7 @@ public record RunView(long id, String job, String trigger, String scheduledAt, S
                 run.finishedAt() == null ? null : Duration.between(run.startedAt(), run.finishedAt()).toMillis(),
                 run.nodeId(), run.status().id(), run.dryRun(), run.rowsDeleted(), run.batches(), run.rowsSkipped(),
                 run.skipped(), run.lapPercent(), run.error(), run.method() == null ? null : run.method().id(),
-                run.methodReason(), SpaceView.of(run.space()), VacuumView.of(run.vacuum()));
+                run.methodReason(), SpaceView.of(run.space()), VacuumView.of(run.vacuum()), run.partitions());
     }
 
     static String text(Instant instant) {

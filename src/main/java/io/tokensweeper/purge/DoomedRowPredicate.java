@@ -60,20 +60,32 @@ final class DoomedRowPredicate {
     }
 
     /**
+     * Whether a value of the expiry column, given as an SQL expression of its type, is expired by the database's
+     * clock: the expiry part of the predicate applied to that expression.
+     */
+    static String expired(PurgeTarget target, String expression) {
+        return beforeCutoff(expression, target.expiresAt().type(), target, true);
+    }
+
+    private static String beforeCutoff(Column column, PurgeTarget target, boolean cutoffOnce) {
+        return beforeCutoff(column.quoted(), column.type(), target, cutoffOnce);
+    }
+
+    /**
      * column &lt; now() - retention. A naive timestamp is compared twice: once against the cutoff
      * converted to the configured zone (so an index on the column is used), and once converted to an
      * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
      */
-    private static String beforeCutoff(Column column, PurgeTarget target, boolean cutoffOnce) {
+    private static String beforeCutoff(String column, ColumnType type, PurgeTarget target, boolean cutoffOnce) {
         // Each cutoff is a subquery: computed once per statement (an InitPlan), not once per row scanned, by the
         // database's clock at the transaction's start, as now() is.
         String open = cutoffOnce ? "(SELECT " : "(";
         String cutoff = "now() - make_interval(secs => " + target.retention().toSeconds() + ")";
-        if (column.type() == ColumnType.TIMESTAMPTZ) {
-            return column.quoted() + " < " + open + cutoff + ")";
+        if (type == ColumnType.TIMESTAMPTZ) {
+            return column + " < " + open + cutoff + ")";
         }
         String zone = SqlZone.of(target.timestampZone());
-        return "(" + column.quoted() + " < " + open + "(" + cutoff + ") AT TIME ZONE " + zone + ")"
-                + " AND (" + column.quoted() + " AT TIME ZONE " + zone + ") < " + open + cutoff + "))";
+        return "(" + column + " < " + open + "(" + cutoff + ") AT TIME ZONE " + zone + ")"
+                + " AND (" + column + " AT TIME ZONE " + zone + ") < " + open + cutoff + "))";
     }
 }

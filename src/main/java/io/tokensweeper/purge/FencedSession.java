@@ -33,11 +33,22 @@ final class FencedSession implements AutoCloseable {
     private final DataSource dataSource;
     private final Connection connection;
     private final long tableOid;
+    /** A view of the run's session on one leaf partition: closing it does nothing, the run's session stays. */
+    private final boolean view;
 
-    private FencedSession(DataSource dataSource, Connection connection, long tableOid) {
+    private FencedSession(DataSource dataSource, Connection connection, long tableOid, boolean view) {
         this.dataSource = dataSource;
         this.connection = connection;
         this.tableOid = tableOid;
+        this.view = view;
+    }
+
+    /**
+     * The same session and fence (the partitioned table's), working on one leaf partition: what the engine reads
+     * of "the table" (its size, its identity for the guard, its locks) is the leaf's.
+     */
+    FencedSession forPartition(long leafOid) {
+        return new FencedSession(dataSource, connection, leafOid, true);
     }
 
     /** Takes the target's fence, waiting up to {@code wait}, and applies the run's settings. */
@@ -52,7 +63,7 @@ final class FencedSession implements AutoCloseable {
                 throw new FenceHeldException("another purge of " + target.displayName() + " is running, held by "
                         + holder + "; this run deleted nothing");
             }
-            FencedSession session = new FencedSession(dataSource, connection, oid);
+            FencedSession session = new FencedSession(dataSource, connection, oid, false);
             session.applyRunSettings(batch);
             return session;
         } catch (SQLException | RuntimeException | InterruptedException e) {
@@ -89,6 +100,9 @@ final class FencedSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (view) {
+            return;
+        }
         try {
             if (!connection.getAutoCommit()) {
                 connection.rollback();

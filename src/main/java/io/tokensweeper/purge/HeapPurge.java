@@ -32,6 +32,7 @@ final class HeapPurge {
     private final Clock clock;
     private final PurgeStatements statements;
     private final DataSource dataSource;
+    private boolean resume = true;
 
     HeapPurge(DataSource dataSource, FencedSession session, PurgeTarget target, PurgeStatements statements,
               RunHistory history, BatchSettings batch, StopSignal stopSignal, Clock clock) {
@@ -45,12 +46,21 @@ final class HeapPurge {
         this.clock = clock;
     }
 
+    /**
+     * Walks from the first block instead of where the job's last heap walk stopped: for a leaf partition, whose
+     * position is not kept (the history has one position per job).
+     */
+    HeapPurge fromTheStart() {
+        resume = false;
+        return this;
+    }
+
     RunOutcome run(RunProgress progress, Instant started)
             throws SQLException, RunFailedException, InterruptedException {
         Connection connection = session.connection();
         connection.setAutoCommit(false);
         long tableOid = session.tableOid();
-        Lap lap = new Lap(history.resumePosition(connection, target.job()).orElse(Tid.START),
+        Lap lap = new Lap(resume ? history.resumePosition(connection, target.job()).orElse(Tid.START) : Tid.START,
                 TableFacts.blocks(connection, tableOid));
         PurgeStatements.Density sample = statements.sample(connection, lap.origin(), SAMPLE_BLOCKS);
         // Aimed below the row limit: a statement that hits it leaves a small remainder statement behind.

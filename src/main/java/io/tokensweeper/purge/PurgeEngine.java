@@ -5,9 +5,14 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +32,10 @@ public final class PurgeEngine {
     private final BatchSettings batch;
     private final StopSignal stopSignal;
     private final Clock clock;
+    /** Tests: what happens just before the run turns to a leaf partition (a detach, an attach, an insert). */
+    private Consumer<Partitions.Leaf> beforePartition = leaf -> { };
+    /** Tests: what happens between the check that a partition's every row is doomed and its DETACH. */
+    private Consumer<Partitions.Leaf> beforeDetach = leaf -> { };
 
     public PurgeEngine(DataSource dataSource, RunHistory history, BatchSettings batch, StopSignal stopSignal,
                        Clock clock) {
@@ -35,6 +44,14 @@ public final class PurgeEngine {
         this.batch = batch;
         this.stopSignal = stopSignal;
         this.clock = clock;
+    }
+
+    void beforePartition(Consumer<Partitions.Leaf> hook) {
+        this.beforePartition = hook;
+    }
+
+    void beforeDetach(Consumer<Partitions.Leaf> hook) {
+        this.beforeDetach = hook;
     }
 
     /**
@@ -156,33 +173,61 @@ public final class PurgeEngine {
 
     private Ending countDoomed(FencedSession session, PurgeTarget target, RunProgress progress) throws SQLException {
         Connection connection = session.connection();
-        long doomed = DryRunCount.count(connection, new PurgeStatements(target, "NULL"), session.tableOid(),
-                batch.size());
-        history.recordDryRunCount(connection, progress.runId(), doomed);
-        progress.deleted(doomed);
+        if (!target.partitioned()) {
+            long doomed = DryRunCount.count(connection, new PurgeStatements(target, "NULL"), session.tableOid(),
+                    batch.size());
+            history.recordDryRunCount(connection, progress.runId(), doomed);
+            progress.deleted(doomed);
+            return Ending.SUCCEEDED;
+        }
+        List<PartitionRun> partitions = new ArrayList<>();
+        long total = 0;
+        for (Partitions.Leaf leaf : leaves(session, target, progress)) {
+            PurgeTarget leafTarget = target.withTable(leaf.schema(), leaf.table());
+            long doomed;
+            try {
+                doomed = DryRunCount.count(connection, new PurgeStatements(leafTarget, "NULL"), leaf.oid(),
+                        batch.size());
+            } catch (SQLException e) {
+                Transactions.rollbackQuietly(connection);
+                if (Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
+                    throw e;
+                }
+                partitions.add(new PartitionRun(leaf.displayName(), 0, 0, 0, null, false, GONE));
+                continue;
+            }
+            total += doomed;
+            Optional<PartitionDrop.Verdict> verdict = target.dropDoomedPartitions()
+                    ? new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach)
+                    .judge(connection, leaf) : Optional.empty();
+            partitions.add(new PartitionRun(leaf.displayName(), doomed, 0, 0, null, verdict.isPresent(),
+                    verdict.map(v -> "would be dropped whole: " + v.reason()).orElse(null)));
+        }
+        history.recordDryRunCount(connection, progress.runId(), total);
+        history.recordPartitions(connection, progress.runId(), partitions);
+        progress.deleted(total);
         return Ending.SUCCEEDED;
+    }
+
+    /** The note of a leaf detached or dropped during the run: not a failure, the leaf is no longer the target's. */
+    private static final String GONE = "detached or dropped during the run; skipped";
+
+    /** The leaf partitions of a partitioned target as the run starts; one attached later is the next run's. */
+    private List<Partitions.Leaf> leaves(FencedSession session, PurgeTarget target, RunProgress progress)
+            throws SQLException {
+        Connection connection = session.connection();
+        List<Partitions.Leaf> leaves = Partitions.leaves(connection, session.tableOid());
+        commit(connection);
+        LOG.info("Purge {} run {}: {} is partitioned, {} leaf partition(s) to purge one after another", target.job(),
+                progress.runId(), target.displayName(), leaves.size());
+        return leaves;
     }
 
     private Ending purge(FencedSession session, PurgeTarget target, RunProgress progress, Instant started)
             throws SQLException, InterruptedException {
         try {
-            Connection connection = session.connection();
-            PurgeStatements statements = new PurgeStatements(target,
-                    TableFacts.keyExpression(connection, session.tableOid()));
-            MethodChoice choice = new MethodChooser(connection, target, session.tableOid(), statements.keyExpression(),
-                    batch.size()).choose(batch.method());
-            history.recordMethod(connection, progress.runId(), choice);
-            if (!connection.getAutoCommit()) {
-                connection.commit();
-            }
-            progress.method(choice.method());
-            LOG.info("Purge {} run {}: {} walk, {}", target.job(), progress.runId(), choice.method().id(),
-                    choice.reason());
-            RunOutcome outcome = choice.method() == PurgeMethod.INDEX
-                    ? new IndexPurge(session, target, choice.streams(), statements, progress, batch, stopSignal, clock,
-                    started).run()
-                    : new HeapPurge(dataSource, session, target, statements, history, batch, stopSignal, clock)
-                    .run(progress, started);
+            RunOutcome outcome = target.partitioned() ? purgePartitions(session, target, progress, started)
+                    : purgeTable(session, target, progress, started, true);
             return switch (outcome) {
                 case COMPLETED -> progress.skipped().total() > 0 ? Ending.PARTIAL : Ending.SUCCEEDED;
                 case STOPPED -> Ending.interrupted("the node is shutting down; the rest is left for the next run,"
@@ -193,6 +238,160 @@ public final class PurgeEngine {
         } catch (RunFailedException e) {
             LOG.debug("Purge {} run {} failed", target.job(), progress.runId(), e);
             return Ending.failed(e.getMessage());
+        }
+    }
+
+    /**
+     * One table's purge: an ordinary target, or one leaf partition of a partitioned one ({@code whole} false: the
+     * method goes to the partition's report, not the run's, and the heap walk starts at the leaf's first block).
+     */
+    private RunOutcome purgeTable(FencedSession session, PurgeTarget target, RunProgress progress, Instant started,
+                                  boolean whole) throws SQLException, InterruptedException, RunFailedException {
+        Connection connection = session.connection();
+        PurgeStatements statements = new PurgeStatements(target,
+                TableFacts.keyExpression(connection, session.tableOid()));
+        MethodChoice choice = new MethodChooser(connection, target, session.tableOid(), statements.keyExpression(),
+                batch.size()).choose(batch.method());
+        if (whole) {
+            history.recordMethod(connection, progress.runId(), choice);
+        }
+        commit(connection);
+        progress.method(choice.method());
+        LOG.info("Purge {} run {}: {}{} walk, {}", target.job(), progress.runId(),
+                whole ? "" : target.displayName() + ": ", choice.method().id(), choice.reason());
+        if (choice.method() == PurgeMethod.INDEX) {
+            return new IndexPurge(session, target, choice.streams(), statements, progress, batch, stopSignal, clock,
+                    started).run();
+        }
+        HeapPurge heap = new HeapPurge(dataSource, session, target, statements, history, batch, stopSignal, clock);
+        return (whole ? heap : heap.fromTheStart()).run(progress, started);
+    }
+
+    /**
+     * A partitioned target: its leaf partitions as the run starts, each purged in turn as a target of its own under
+     * the partitioned table's fence, with the usual guarantees. A leaf detached or dropped during the run is skipped
+     * with a note; what the run did in each leaf is written to the history after it.
+     */
+    private RunOutcome purgePartitions(FencedSession session, PurgeTarget target, RunProgress progress,
+                                       Instant started) throws SQLException, InterruptedException, RunFailedException {
+        Connection connection = session.connection();
+        List<Partitions.Leaf> leaves = leaves(session, target, progress);
+        List<PartitionRun> partitions = new ArrayList<>();
+        Set<PurgeMethod> methods = EnumSet.noneOf(PurgeMethod.class);
+        Instant deadline = started.plus(batch.maxRunTime());
+        RunOutcome outcome = RunOutcome.COMPLETED;
+        for (Partitions.Leaf leaf : leaves) {
+            if (stopSignal.isStopRequested()) {
+                outcome = RunOutcome.STOPPED;
+                break;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                outcome = RunOutcome.OUT_OF_TIME;
+                break;
+            }
+            long rowsBefore = progress.rows();
+            int batchesBefore = progress.batches();
+            long skippedBefore = progress.skipped().total();
+            progress.method(null);
+            progress.startLap(null);
+            String note = null;
+            PartitionDrop.Outcome drop = null;
+            boolean dropping = false;
+            try {
+                beforePartition.accept(leaf);
+                if (!Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
+                    throw new RunFailedException(GONE, null);
+                }
+                dropping = true;
+                drop = dropIfDoomed(session, target, leaf, progress);
+                dropping = false;
+                if (drop == null || !drop.dropped()) {
+                    outcome = purgeTable(session.forPartition(leaf.oid()),
+                            target.withTable(leaf.schema(), leaf.table()), progress, started, false);
+                }
+            } catch (SQLException | RunFailedException e) {
+                Transactions.rollbackQuietly(connection);
+                // A drop that failed after its detach (the partition could not be attached again) is no skip.
+                if ((dropping && e instanceof RunFailedException)
+                        || Partitions.stillUnder(connection, leaf.oid(), session.tableOid())) {
+                    recordPartitions(connection, progress, partitions);
+                    throw e;
+                }
+                LOG.warn("Purge {} run {}: partition {} was detached or dropped during the run; skipped", target.job(),
+                        progress.runId(), leaf.displayName());
+                note = GONE;
+            } finally {
+                // Positions to come back to belong to this leaf only.
+                progress.skipped().forgetPositions();
+            }
+            if (note == null && drop != null) {
+                note = drop.note();
+            }
+            if (drop != null && drop.dropped()) {
+                partitions.add(new PartitionRun(leaf.displayName(), drop.rows(), 1, 0, null, true, note));
+                recordPartitions(connection, progress, partitions);
+                continue;
+            }
+            if (progress.method() != null) {
+                methods.add(progress.method());
+            }
+            if (note == null && outcome != RunOutcome.COMPLETED) {
+                note = outcome == RunOutcome.STOPPED ? "stopped: the node is shutting down"
+                        : "stopped: reached the maximum run time";
+            }
+            partitions.add(new PartitionRun(leaf.displayName(), progress.rows() - rowsBefore,
+                    progress.batches() - batchesBefore, progress.skipped().total() - skippedBefore,
+                    progress.method() == null ? null : progress.method().id(), false, note));
+            recordPartitions(connection, progress, partitions);
+            if (outcome != RunOutcome.COMPLETED) {
+                break;
+            }
+        }
+        progress.method(methods.size() == 1 ? methods.iterator().next() : null);
+        history.recordMethod(connection, progress.runId(), progress.method(),
+                "partitioned: " + partitions.size() + " of " + leaves.size() + " leaf partition(s), "
+                        + partitions.stream().filter(p -> "heap".equals(p.method())).count() + " by the heap walk, "
+                        + partitions.stream().filter(p -> "index".equals(p.method())).count()
+                        + " by the index walk (see partitions)");
+        commit(connection);
+        return outcome;
+    }
+
+    /**
+     * For a target that opts in: drops the leaf whole when every row of it is doomed ({@link PartitionDrop}); null
+     * when it is not a candidate. A leaf that could not be judged (the check timed out) is purged row by row.
+     */
+    private PartitionDrop.Outcome dropIfDoomed(FencedSession session, PurgeTarget target, Partitions.Leaf leaf,
+                                               RunProgress progress) throws SQLException, RunFailedException {
+        if (!target.dropDoomedPartitions()) {
+            return null;
+        }
+        Connection connection = session.connection();
+        PartitionDrop drop = new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach);
+        Optional<PartitionDrop.Verdict> verdict;
+        try {
+            verdict = drop.judge(connection, leaf);
+            // No snapshot of ours may be open: DETACH ... CONCURRENTLY waits for every transaction that has one.
+            commit(connection);
+        } catch (SQLException e) {
+            Transactions.rollbackQuietly(connection);
+            LOG.debug("Purge {} run {}: could not judge partition {} for a drop", target.job(), progress.runId(),
+                    leaf.displayName(), e);
+            return new PartitionDrop.Outcome(false, 0, "not judged for a drop (" + e.getMessage()
+                    + "); purged row by row");
+        }
+        return verdict.isEmpty() ? null : drop.drop(leaf, verdict.get(), progress);
+    }
+
+    private void recordPartitions(Connection connection, RunProgress progress, List<PartitionRun> partitions)
+            throws SQLException {
+        history.recordPartitions(connection, progress.runId(), partitions);
+        commit(connection);
+    }
+
+    private static void commit(Connection connection) throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.commit();
         }
     }
 

@@ -63,6 +63,14 @@ public final class PurgeService implements Managed {
                 continue;
             }
             PurgeTarget resolved = catalog.resolve(target);
+            if (target.isVacuumAfterPurge() && resolved.partitioned()) {
+                throw new TargetConfigurationException(target.configPath() + ".vacuumAfterPurge: "
+                        + resolved.displayName() + " is a partitioned table; a VACUUM after its runs is not supported"
+                        + " yet (autovacuum vacuums its partitions): set it to false");
+            }
+            if (target.isDropDoomedPartitions()) {
+                PartitionDrop.requirePrivilege(dataSource, target, resolved);
+            }
             if (target.isVacuumAfterPurge()) {
                 VacuumAfterPurge.requirePrivilege(dataSource, target, resolved);
             }
@@ -149,6 +157,28 @@ public final class PurgeService implements Managed {
     public boolean isRunningAnywhere(JobName job) throws java.sql.SQLException {
         Optional<PurgeTarget> target = target(job);
         return target.isPresent() && engine.isRunning(target.get());
+    }
+
+    /**
+     * For a partitioned target, what the catalog says of it now ("partitioned by RANGE (expires_at), 14 leaf
+     * partitions (1 default), ..."); empty for an ordinary table or a disabled job.
+     */
+    public Optional<String> partitioning(JobName job) throws java.sql.SQLException {
+        Optional<PurgeTarget> target = target(job).filter(PurgeTarget::partitioned);
+        if (target.isEmpty()) {
+            return Optional.empty();
+        }
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            Long oid = io.tokensweeper.db.Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint",
+                    rs -> (Long) rs.getObject(1), target.get().qualifiedTable());
+            return oid == null ? Optional.empty() : Optional.of(Partitions.describe(connection, oid,
+                    target.get().dropDoomedPartitions()));
+        }
+    }
+
+    /** Tests: the engine, for its hooks. */
+    PurgeEngine engine() {
+        return engine;
     }
 
     /** The batch and pacing settings this node's runs use. */

@@ -24,9 +24,11 @@ public final class RunHistory {
             + " dry_run, rows_deleted, batches, rows_skipped, skipped::text AS skipped, lap_percent, error, request_id,"
             + " method, method_reason, table_bytes, heap_bytes, live_tuples, dead_tuples, autovacuum_threshold,"
             + " last_autovacuum, last_vacuum, autovacuum_warning, vacuum_ran, vacuum_ms, vacuum_note,"
-            + " dead_tuples_after_vacuum";
+            + " dead_tuples_after_vacuum, partitions::text AS partitions";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<SkipGroup>> SKIP_GROUPS = new TypeReference<>() {
+    };
+    private static final TypeReference<List<PartitionRun>> PARTITIONS = new TypeReference<>() {
     };
 
     private final DataSource dataSource;
@@ -77,6 +79,18 @@ public final class RunHistory {
     void recordMethod(Connection connection, long runId, MethodChoice choice) throws SQLException {
         Jdbc.update(connection, "UPDATE " + table + " SET method = ?, method_reason = ? WHERE id = ?",
                 choice.method().id(), choice.reason(), runId);
+    }
+
+    /** A partitioned target's run: its method over all leaves (null when they differ) and why. */
+    void recordMethod(Connection connection, long runId, PurgeMethod method, String reason) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET method = ?, method_reason = ? WHERE id = ?",
+                method == null ? null : method.id(), reason, runId);
+    }
+
+    /** What the run did in each leaf partition so far, in the caller's transaction. */
+    void recordPartitions(Connection connection, long runId, List<PartitionRun> partitions) throws SQLException {
+        Jdbc.update(connection, "UPDATE " + table + " SET partitions = ?::jsonb WHERE id = ?", json(partitions),
+                runId);
     }
 
     /**
@@ -228,7 +242,7 @@ public final class RunHistory {
                 rs.getLong("rows_deleted"), rs.getInt("batches"), rs.getLong("rows_skipped"),
                 skipGroups(rs.getString("skipped")), lap, rs.getString("error"), (UUID) rs.getObject("request_id"),
                 rs.getString("method") == null ? null : PurgeMethod.fromId(rs.getString("method")).orElse(null),
-                rs.getString("method_reason"), space(rs), vacuum(rs));
+                rs.getString("method_reason"), space(rs), vacuum(rs), partitions(rs.getString("partitions")));
     }
 
     private static RunSpace space(ResultSet rs) throws SQLException {
@@ -250,11 +264,22 @@ public final class RunHistory {
                 rs.getString("vacuum_note"));
     }
 
-    private static String json(List<SkipGroup> groups) {
+    private static List<PartitionRun> partitions(String json) throws SQLException {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return JSON.readValue(json, PARTITIONS);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("cleanup_runs.partitions is not the JSON token-sweeper writes: " + e.getMessage(), e);
+        }
+    }
+
+    private static String json(List<?> groups) {
         try {
             return JSON.writeValueAsString(groups);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("could not write the skipped rows as JSON", e);
+            throw new IllegalStateException("could not write the run's report as JSON", e);
         }
     }
 

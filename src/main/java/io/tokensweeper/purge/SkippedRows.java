@@ -95,6 +95,14 @@ final class SkippedRows {
         }
     }
 
+    /**
+     * Keeps the counts and examples but no positions to come back to: they belong to a leaf partition the run has
+     * left, and must never be read as positions in the next one.
+     */
+    void forgetPositions() {
+        retained.clear();
+    }
+
     long total() {
         return total;
     }

@@ -33,7 +33,8 @@ final class SpaceAfterRun {
 
     void afterRun(PurgeTarget target, TargetFactory config, PurgeResult result) {
         if (result.runId() == null || result.status() == RunStatus.FAILED || result.status() == RunStatus.RUNNING
-                || stopSignal.isStopRequested()) {
+                || stopSignal.isStopRequested() || target.partitioned()) {
+            // A partitioned table has no storage of its own; its leaves' space is not read (yet).
             return;
         }
         long runId = result.runId();

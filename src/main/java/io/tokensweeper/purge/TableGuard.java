@@ -12,7 +12,8 @@ import java.util.List;
  * a column turned from timestamptz into timestamp, or a table swapped in by renames, must stop the run, not make
  * it delete live rows or purge beside another run. The DELETE's own lock keeps the catalog as it was when the
  * statement was planned until the batch commits, so checking after it is enough: on a mismatch the batch rolls
- * back with everything it deleted.
+ * back with everything it deleted. For a leaf partition of a partitioned target, it also checks that the leaf is still
+ * a partition of that table: a detached leaf is no longer the target's, and the batch rolls back.
  */
 final class TableGuard {
     private final PurgeTarget target;
@@ -37,6 +38,8 @@ final class TableGuard {
 
     /** SQLState of a guard failure: not about rows, so the run ends (see {@link DeleteFailure}). */
     static final String CHANGED = "TS001";
+    /** SQLState of a leaf partition detached from the run's partitioned table: the run goes on to the next leaf. */
+    static final String DETACHED = "TS002";
 
     /**
      * Throws (SQLState {@link #CHANGED}) when the table or its columns changed; otherwise says whether a DELETE on
@@ -59,6 +62,12 @@ final class TableGuard {
             throw new SQLException("the table " + target.displayName() + " was replaced during the run (renamed,"
                     + " or dropped and created again); this run stops, the next one purges the table that has the"
                     + " name then", CHANGED);
+        }
+        if (target.partitionOf().isPresent() && !Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM"
+                + " pg_partition_ancestors(?::bigint::oid) WHERE relid = to_regclass(?))", tableOid,
+                target.partitionOf().get())) {
+            throw new SQLException("the partition " + target.displayName() + " is no longer a partition of "
+                    + target.partitionOf().get() + " (detached during the run); it is left as it is", DETACHED);
         }
         if (!expectedColumns.equals(now[1])) {
             throw new SQLException("the columns of " + target.displayName() + " changed during the run (were "

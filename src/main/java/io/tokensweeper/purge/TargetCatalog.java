@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks configured targets against the live catalog: the table is an ordinary table, the columns exist
+ * Checks configured targets against the live catalog: the table is an ordinary or a partitioned table, the columns exist
  * with types we understand, and we may delete from it. Every configured name is looked up as data, so
  * a name like {@code refresh_tokens; drop table x} is simply a table that does not exist.
  */
@@ -81,7 +81,9 @@ public final class TargetCatalog {
     private PurgeTarget resolve(Connection connection, TargetFactory config, boolean report) throws SQLException {
         String path = config.configPath();
         String display = config.getSchema() + "." + config.getTable();
-        long tableOid = findTable(connection, config, path, display);
+        Found table = findTable(connection, config, path, display);
+        long tableOid = table.oid();
+        boolean partitioned = "p".equals(table.kind());
         Map<String, String> columns = columns(connection, tableOid);
         Column expiresAt = column(columns, config.getExpiresAtColumn(), path + ".expiresAtColumn", display,
                 "timestamptz or timestamp");
@@ -95,18 +97,32 @@ public final class TargetCatalog {
         }
         checkDeletePrivilege(connection, tableOid, path, display);
         RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
+        if (partitioned) {
+            // A run deletes from each leaf directly (ONLY leaf): the leaf's own privileges and policies apply there,
+            // not the parent's.
+            for (Partitions.Leaf leaf : Partitions.leaves(connection, tableOid)) {
+                checkDeletePrivilege(connection, leaf.oid(), path, "partition " + leaf.displayName() + " of " + display);
+                RowSecurityCheck.requireEveryRowVisible(connection, leaf.oid(), path, leaf.schema(), leaf.table());
+            }
+            if (report) {
+                LOG.info("{}.table: {} is {}", path, display, Partitions.describe(connection, tableOid,
+                        config.isDropDoomedPartitions()));
+            }
+        }
         List<DeleteSideEffect> sideEffects = SideEffectCatalog.list(connection, tableOid);
         if (report) {
             SideEffectCatalog.log(config.job(), display, sideEffects);
         }
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
-                config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects);
+                config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects, partitioned,
+                Optional.empty(), partitioned && config.isDropDoomedPartitions());
     }
 
-    private long findTable(Connection connection, TargetFactory config, String path, String display)
+    private record Found(long oid, String kind) {
+    }
+
+    private Found findTable(Connection connection, TargetFactory config, String path, String display)
             throws SQLException {
-        record Found(long oid, String kind) {
-        }
         Optional<Found> table = Jdbc.first(connection, "SELECT c.oid, c.relkind FROM pg_class c"
                         + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
                 rs -> new Found(rs.getLong(1), rs.getString(2)), config.getSchema(), config.getTable());
@@ -115,16 +131,11 @@ public final class TargetCatalog {
                     + tablesIn(connection, config.getSchema()));
         }
         Found found = table.get();
-        if ("p".equals(found.kind())) {
-            throw new TargetConfigurationException(path + ".table: " + display
-                    + " is a partitioned table, which token-sweeper does not purge yet;"
-                    + " configure one of its partitions instead");
-        }
-        if (!"r".equals(found.kind())) {
+        if (!"r".equals(found.kind()) && !"p".equals(found.kind())) {
             throw new TargetConfigurationException(path + ".table: " + display
                     + " is not an ordinary table (relkind '" + found.kind() + "')");
         }
-        return found.oid();
+        return found;
     }
 
     private String tablesIn(Connection connection, String schema) throws SQLException {

@@ -50,6 +50,13 @@ public abstract class TargetFactory {
     private boolean vacuumAfterPurge = false;
 
     /**
+     * Opt-in, partitioned tables only: a leaf partition whose every row is doomed is detached (CONCURRENTLY) and
+     * dropped instead of purged row by row ({@link PartitionDrop}). Needs ownership of the table and its partitions:
+     * checked at start.
+     */
+    private boolean dropDoomedPartitions = false;
+
+    /**
      * The share of the table's rows (rows deleted / (rows deleted + live rows left)) a run must delete for the
      * VACUUM to follow it. 0.2 is autovacuum's own default scale factor: below it autovacuum would not bother
      * either, and a purge that small leaves nothing worth an unscheduled VACUUM.
@@ -161,6 +168,16 @@ public abstract class TargetFactory {
     @JsonProperty
     public void setVacuumAfterPurge(boolean vacuumAfterPurge) {
         this.vacuumAfterPurge = vacuumAfterPurge;
+    }
+
+    @JsonProperty
+    public boolean isDropDoomedPartitions() {
+        return dropDoomedPartitions;
+    }
+
+    @JsonProperty
+    public void setDropDoomedPartitions(boolean dropDoomedPartitions) {
+        this.dropDoomedPartitions = dropDoomedPartitions;
     }
 
     @JsonProperty

@@ -36,7 +36,8 @@ public class JobsResource {
             boolean enabled = purgeService.isEnabled(job);
             jobs.add(new JobView(job.id(), enabled, cluster.isPaused(job), schedule.cron(), schedule.quartzCron(), schedule.zone().getId(),
                     enabled ? nextFireTime(schedule) : null,
-                    purgeService.history().last(job).map(RunView::of).orElse(null), sideEffects(job)));
+                    purgeService.history().last(job).map(RunView::of).orElse(null), sideEffects(job),
+                    purgeService.partitioning(job).orElse(null)));
         }
         return jobs;
     }

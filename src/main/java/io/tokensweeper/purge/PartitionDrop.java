@@ -1,0 +1,222 @@
+package io.tokensweeper.purge;
+
+import io.tokensweeper.db.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The opt-in ({@code cleanup.<target>.dropDoomedPartitions}) to remove a leaf partition whose every row is doomed
+ * whole instead of row by row. Only a direct partition of the target that is an ordinary table, never the default
+ * partition, never a sub-partitioned one (its leaves are purged row by row), never the last partition, and only
+ * while the target has no default partition (PostgreSQL cannot detach concurrently then). Every row is doomed when
+ * the partition key is the expiry column alone and the partition's upper bound is expired by the database's clock
+ * (with a day of margin for a {@code timestamp} column, whose daylight-saving gaps do not read in order), or else
+ * when no row of it is not doomed. Then: {@code DETACH PARTITION ... CONCURRENTLY} on its own autocommit
+ * connection, and in one transaction {@code LOCK TABLE} (nothing can be added any more), the check again, and
+ * {@code DROP TABLE}, with the run's progress. A row that is not doomed found then (it came between the first check
+ * and the detach) rolls that back, and the partition is attached again with the same bounds and purged row by row.
+ */
+final class PartitionDrop {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionDrop.class);
+    private static final Pattern UPPER_BOUND = Pattern.compile("^FOR VALUES FROM \\(.*\\) TO \\('(.*)'\\)$");
+
+    /** A partition that would go whole: its bounds (to attach it again) and why every row of it is doomed. */
+    record Verdict(String bound, String reason) {
+    }
+
+    /** What became of a partition the run tried to drop. */
+    record Outcome(boolean dropped, long rows, String note) {
+    }
+
+    private final DataSource dataSource;
+    private final PurgeTarget target;
+    private final long parentOid;
+    private final BatchSettings batch;
+    private final Consumer<Partitions.Leaf> beforeDetach;
+
+    PartitionDrop(DataSource dataSource, PurgeTarget target, long parentOid, BatchSettings batch,
+                  Consumer<Partitions.Leaf> beforeDetach) {
+        this.dataSource = dataSource;
+        this.target = target;
+        this.parentOid = parentOid;
+        this.batch = batch;
+        this.beforeDetach = beforeDetach;
+    }
+
+    /**
+     * At start, for a target that opts in: it must be partitioned, and the database user must own it and each of
+     * its partitions (DETACH needs the partitioned table's ownership, DROP the partition's, ATTACH both).
+     */
+    static void requirePrivilege(DataSource dataSource, TargetFactory config, PurgeTarget target) {
+        String key = config.configPath() + ".dropDoomedPartitions";
+        if (!target.partitioned()) {
+            throw new TargetConfigurationException(key + ": " + target.displayName() + " is not a partitioned table;"
+                    + " set " + key + ": false");
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            List<String> notOwned = Jdbc.list(connection, "SELECT n.nspname || '.' || c.relname"
+                            + " || ' (owner ' || pg_get_userbyid(c.relowner) || ')'"
+                            + " FROM pg_partition_tree(to_regclass(?)) t JOIN pg_class c ON c.oid = t.relid"
+                            + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                            + " WHERE t.level <= 1 AND NOT pg_has_role(c.relowner, 'USAGE') ORDER BY t.level, 1",
+                    rs -> rs.getString(1), target.qualifiedTable());
+            if (!notOwned.isEmpty()) {
+                String user = Jdbc.one(connection, "SELECT current_user", rs -> rs.getString(1));
+                throw new TargetConfigurationException(key + ": database user " + user + " may not detach and drop"
+                        + " partitions of " + target.displayName() + ": that needs ownership of the partitioned table"
+                        + " and of its partitions, and it does not own " + String.join(", ", notOwned)
+                        + ". Make it their owner (or a member of the owning role), or set " + key + ": false (doomed"
+                        + " rows are then deleted row by row, with SELECT and DELETE only)");
+            }
+            if (Jdbc.oneBoolean(connection, "SELECT partdefid <> 0 FROM pg_partitioned_table"
+                    + " WHERE partrelid = to_regclass(?)", target.qualifiedTable())) {
+                LOG.warn("{}: {} has a default partition, and PostgreSQL cannot detach a partition concurrently while"
+                        + " one exists: no partition is dropped, doomed rows are deleted row by row", key,
+                        target.displayName());
+            }
+        } catch (SQLException e) {
+            throw new TargetConfigurationException(key + ": could not check whether the database user may drop"
+                    + " partitions of " + target.displayName() + ": " + e.getMessage(), e);
+        }
+        LOG.info("Purge {}: a partition of {} whose every row is doomed is detached concurrently and dropped ({}: true)",
+                config.job(), target.displayName(), key);
+    }
+
+    /** Whether the leaf would go whole now, and why; empty when it stays (it is then purged row by row). */
+    Optional<Verdict> judge(Connection connection, Partitions.Leaf leaf) throws SQLException {
+        record Facts(String bound, boolean direct, long siblings, boolean parentHasDefault, boolean keyIsExpiry) {
+        }
+        Facts facts = Jdbc.one(connection, "SELECT pg_get_expr(c.relpartbound, c.oid),"
+                        + " EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent = ?::bigint::oid"
+                        + "   AND NOT i.inhdetachpending),"
+                        + " (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = ?::bigint::oid),"
+                        + " p.partdefid <> 0,"
+                        + " p.partstrat = 'r' AND p.partnatts = 1 AND (SELECT a.attname FROM pg_attribute a"
+                        + "   WHERE a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]) = ?"
+                        + " FROM pg_class c, pg_partitioned_table p WHERE c.oid = ?::bigint::oid AND c.relkind = 'r'"
+                        + " AND p.partrelid = ?::bigint::oid",
+                rs -> new Facts(rs.getString(1), rs.getBoolean(2), rs.getLong(3), rs.getBoolean(4), rs.getBoolean(5)),
+                parentOid, parentOid, target.expiresAt().name(), leaf.oid(), parentOid);
+        if (leaf.isDefault() || !facts.direct() || facts.siblings() < 2 || facts.parentHasDefault()
+                || facts.bound() == null) {
+            return Optional.empty();
+        }
+        if (facts.keyIsExpiry()) {
+            Matcher upper = UPPER_BOUND.matcher(facts.bound());
+            if (upper.matches()) {
+                String value = upper.group(1).replace("''", "'");
+                String type = target.expiresAt().type().pgTypeName();
+                String margin = target.expiresAt().type() == ColumnType.TIMESTAMPTZ ? "" : " + interval '1 day'";
+                if (Jdbc.oneBoolean(connection, "SELECT " + DoomedRowPredicate.expired(target,
+                        "(?::" + type + margin + ")"), value)) {
+                    return Optional.of(new Verdict(facts.bound(), "every row expired by its bounds (upper bound "
+                            + value + ")"));
+                }
+            }
+        }
+        if (!anyKept(connection, leaf.schema(), leaf.table())) {
+            return Optional.of(new Verdict(facts.bound(), "every row doomed (checked)"));
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the table holds a row that is not doomed (NULL is never doomed). */
+    private boolean anyKept(Connection connection, String schema, String table) throws SQLException {
+        return Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM ONLY " + Sql.identifier(schema) + "."
+                + Sql.identifier(table) + " WHERE (" + DoomedRowPredicate.sql(target) + ") IS NOT TRUE)");
+    }
+
+    /**
+     * Detaches the leaf concurrently, checks it again under a lock and drops it, with the run's progress in the same
+     * transaction; attaches it again with its bounds when a row that is not doomed is there or the drop fails.
+     */
+    Outcome drop(Partitions.Leaf leaf, Verdict verdict, RunProgress progress) throws SQLException, RunFailedException {
+        String parent = target.qualifiedTable();
+        String table = Sql.identifier(leaf.schema()) + "." + Sql.identifier(leaf.table());
+        try (Connection connection = dataSource.getConnection()) {
+            try {
+                connection.setAutoCommit(true);
+                // DETACH ... CONCURRENTLY waits for every transaction that may still see the partition: give it the
+                // statement timeout for that, not the (short) lock timeout, which would leave it half done.
+                Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, false),"
+                        + " set_config('statement_timeout', ?, false)", batch.statementTimeout().toMillis() + "ms",
+                        batch.statementTimeout().toMillis() + "ms");
+                beforeDetach.accept(leaf);
+                try {
+                    Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " CONCURRENTLY");
+                } catch (SQLException e) {
+                    if (!detachPending(connection, leaf)) {
+                        return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
+                    }
+                    finalizeDetach(connection, parent, table, leaf.displayName(), e);
+                }
+                connection.setAutoCommit(false);
+                long[] dropped = new long[1];
+                try {
+                    progress.commit(connection, () -> {
+                        Jdbc.execute(connection, "LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE");
+                        long[] counts = Jdbc.one(connection, "SELECT count(*), count(*) FILTER (WHERE ("
+                                + DoomedRowPredicate.sql(target) + ") IS NOT TRUE) FROM ONLY " + table,
+                                rs -> new long[] {rs.getLong(1), rs.getLong(2)});
+                        if (counts[1] > 0) {
+                            throw new SQLException(counts[1] + " row(s) that are not doomed appeared in it", "TS003");
+                        }
+                        Jdbc.execute(connection, "DROP TABLE " + table);
+                        dropped[0] = counts[0];
+                        progress.deleted(counts[0]);
+                    });
+                } catch (SQLException e) {
+                    connection.setAutoCommit(true);
+                    try {
+                        Jdbc.execute(connection, "ALTER TABLE " + parent + " ATTACH PARTITION " + table + " "
+                                + verdict.bound());
+                    } catch (SQLException attach) {
+                        throw new RunFailedException("the partition " + leaf.displayName() + " was detached to be"
+                                + " dropped, but " + e.getMessage() + ", and attaching it again failed ("
+                                + attach.getMessage() + "): it is a table of its own now; attach it again with ALTER"
+                                + " TABLE " + parent + " ATTACH PARTITION " + table + " " + verdict.bound(), attach);
+                    }
+                    LOG.warn("Purge {} run {}: partition {} was not dropped: {}; attached again with its bounds and"
+                            + " purged row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
+                    return new Outcome(false, 0, "not dropped: " + e.getMessage() + "; attached again with its bounds"
+                            + " and purged row by row");
+                }
+                LOG.info("Purge {} run {}: partition {} dropped whole ({} rows): {}", target.job(), progress.runId(),
+                        leaf.displayName(), dropped[0], verdict.reason());
+                return new Outcome(true, dropped[0], "dropped whole: " + verdict.reason());
+            } finally {
+                if (!connection.getAutoCommit()) {
+                    connection.rollback();
+                    connection.setAutoCommit(true);
+                }
+                Jdbc.execute(connection, "RESET lock_timeout");
+                Jdbc.execute(connection, "RESET statement_timeout");
+            }
+        }
+    }
+
+    private static boolean detachPending(Connection connection, Partitions.Leaf leaf) throws SQLException {
+        return Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = ?::bigint::oid"
+                + " AND inhdetachpending)", leaf.oid());
+    }
+
+    /** A concurrent detach interrupted after its first transaction leaves the partition half detached: finish it. */
+    private static void finalizeDetach(Connection connection, String parent, String table, String display,
+                                       SQLException cause) throws RunFailedException {
+        try {
+            Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " FINALIZE");
+        } catch (SQLException e) {
+            throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + display + " failed half way ("
+                    + cause.getMessage() + ") and could not be finished (" + e.getMessage() + "): run ALTER TABLE "
+                    + parent + " DETACH PARTITION " + table + " FINALIZE", e);
+        }
+    }
+}

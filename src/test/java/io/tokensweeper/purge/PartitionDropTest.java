@@ -1,0 +1,279 @@
+package io.tokensweeper.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The opt-in whole-partition drop: only a direct, non-default partition whose every row is doomed goes (by its
+ * bounds, or checked), never the last one, never a sub-partitioned one, never while a default partition exists; a
+ * row that is not doomed arriving before the detach keeps the partition; a dry run says which would go; a role that
+ * does not own the tables is refused at start.
+ */
+class PartitionDropTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    private static final String ROLE = "partition_dropper";
+    private static final String PASSWORD = "partition-dropper-pw";
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    /**
+     * public.rd by RANGE (expires_at), no default: rd_old1 and rd_old2 wholly expired, rd_now sub-partitioned by LIST
+     * (revoked) whose rd_now_revoked is wholly doomed, rd_later mostly live. public.rc by RANGE (created_at): rc_jan
+     * wholly doomed, rc_feb doomed but for one live row, rc_mar mixed.
+     */
+    @BeforeEach
+    void freshTables() {
+        POSTGRES.database().execute("""
+                DROP TABLE IF EXISTS public.rd, public.rc, public.rd_old1, public.rd_old2, public.rc_jan CASCADE;
+                CREATE TABLE public.rd (id bigserial, tag text NOT NULL, expires_at timestamptz NOT NULL,
+                  revoked boolean NOT NULL DEFAULT false) PARTITION BY RANGE (expires_at);
+                CREATE TABLE public.rd_old1 PARTITION OF public.rd FOR VALUES FROM (MINVALUE) TO (now() - interval '20 days');
+                CREATE TABLE public.rd_old2 PARTITION OF public.rd
+                  FOR VALUES FROM (now() - interval '20 days') TO (now() - interval '10 days');
+                CREATE TABLE public.rd_now PARTITION OF public.rd
+                  FOR VALUES FROM (now() - interval '10 days') TO (now() + interval '10 days') PARTITION BY LIST (revoked);
+                CREATE TABLE public.rd_now_revoked PARTITION OF public.rd_now FOR VALUES IN (true);
+                CREATE TABLE public.rd_now_kept PARTITION OF public.rd_now FOR VALUES IN (false);
+                CREATE TABLE public.rd_later PARTITION OF public.rd
+                  FOR VALUES FROM (now() + interval '10 days') TO (now() + interval '1 year');
+                INSERT INTO public.rd (tag, expires_at) SELECT 'doomed', now() - interval '30 days' - i * interval '1 minute'
+                  FROM generate_series(1, 700) i;
+                INSERT INTO public.rd (tag, expires_at) SELECT 'doomed', now() - interval '15 days' + i * interval '1 second'
+                  FROM generate_series(1, 500) i;
+                INSERT INTO public.rd (tag, expires_at, revoked) SELECT 'doomed', now() + interval '1 day', true
+                  FROM generate_series(1, 300) i;
+                INSERT INTO public.rd (tag, expires_at, revoked) SELECT CASE WHEN i % 2 = 0 THEN 'doomed' ELSE 'live' END,
+                  now() + CASE WHEN i % 2 = 0 THEN -1 ELSE 1 END * interval '1 day', false FROM generate_series(1, 400) i;
+                INSERT INTO public.rd (tag, expires_at, revoked) SELECT CASE WHEN i % 10 = 0 THEN 'doomed' ELSE 'live' END,
+                  now() + interval '20 days', i % 10 = 0 FROM generate_series(1, 600) i;
+                CREATE TABLE public.rc (id bigserial, tag text NOT NULL, created_at timestamptz NOT NULL,
+                  expires_at timestamptz, revoked boolean NOT NULL DEFAULT false) PARTITION BY RANGE (created_at);
+                CREATE TABLE public.rc_jan PARTITION OF public.rc FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+                CREATE TABLE public.rc_feb PARTITION OF public.rc FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+                CREATE TABLE public.rc_mar PARTITION OF public.rc FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+                INSERT INTO public.rc (tag, created_at, expires_at, revoked)
+                  SELECT 'doomed', timestamptz '2026-01-10' + i * interval '1 minute',
+                  CASE WHEN i % 3 = 0 THEN now() + interval '1 day' ELSE now() - interval '1 day' END, i % 3 = 0
+                  FROM generate_series(1, 600) i;
+                INSERT INTO public.rc (tag, created_at, expires_at) SELECT 'doomed',
+                  timestamptz '2026-02-10' + i * interval '1 minute', now() - interval '1 day' FROM generate_series(1, 400) i;
+                INSERT INTO public.rc (tag, created_at, expires_at) VALUES ('live', '2026-02-20', now() + interval '30 days');
+                INSERT INTO public.rc (tag, created_at, expires_at) SELECT CASE WHEN i % 2 = 0 THEN 'doomed' ELSE 'live' END,
+                  timestamptz '2026-03-10' + i * interval '1 minute',
+                  now() + CASE WHEN i % 2 = 0 THEN -1 ELSE 1 END * interval '1 day' FROM generate_series(1, 300) i;
+                TRUNCATE sweeper.cleanup_runs;
+                """);
+    }
+
+    private static CleanupFactory dropping(String table) {
+        CleanupFactory config = PurgeFixture.refreshTokensOnly("public", table, "expires_at", "revoked");
+        config.getRefreshTokens().setDropDoomedPartitions(true);
+        return config;
+    }
+
+    private static BatchSettings batches() {
+        return PurgeFixture.SMALL_BATCHES.withSize(100).withMethod(Optional.of(PurgeMethod.HEAP));
+    }
+
+    private static boolean exists(TestDatabase db, String table) {
+        return db.queryLong("SELECT count(*) FROM pg_class WHERE oid = to_regclass(?)", table) > 0;
+    }
+
+    private static Map<String, PartitionRun> partitionsOf(PurgeService service, long runId) throws SQLException {
+        RunRecord run = service.history().recent(JobName.REFRESH_TOKENS, 10).stream()
+                .filter(r -> r.id() == runId).findFirst().orElseThrow();
+        return run.partitions().stream().collect(Collectors.toMap(PartitionRun::partition, p -> p, (a, b) -> a,
+                LinkedHashMap::new));
+    }
+
+    @Test
+    void partitionsWhollyExpiredByTheirBoundsAreDroppedTheRestPurgedRowByRow() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        long live = db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'live'");
+        long doomed = db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'doomed'");
+        PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(doomed);
+        assertThat(exists(db, "public.rd_old1")).isFalse();
+        assertThat(exists(db, "public.rd_old2")).isFalse();
+        // A sub-partition is never dropped, even wholly doomed: its rows go one by one.
+        assertThat(exists(db, "public.rd_now_revoked")).isTrue();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'doomed'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'live'")).isEqualTo(live);
+        Map<String, PartitionRun> reported = partitionsOf(service, result.runId());
+        assertThat(reported.get("public.rd_old1").dropped()).isTrue();
+        assertThat(reported.get("public.rd_old1").rowsDeleted()).isEqualTo(700);
+        assertThat(reported.get("public.rd_old1").note()).startsWith("dropped whole: every row expired by its bounds");
+        assertThat(reported.get("public.rd_old2").dropped()).isTrue();
+        assertThat(reported.get("public.rd_old2").rowsDeleted()).isEqualTo(500);
+        assertThat(reported.get("public.rd_now_revoked").dropped()).isFalse();
+        assertThat(reported.get("public.rd_now_revoked").rowsDeleted()).isEqualTo(300);
+        assertThat(reported.get("public.rd_later").dropped()).isFalse();
+        assertThat(db.queryString("SELECT rows_deleted::text FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .isEqualTo(Long.toString(doomed));
+    }
+
+    @Test
+    void aPartitionWithOneLiveRowIsPurgedRowByRowAndAWhollyDoomedOneByAnotherKeyIsDropped() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(600 + 400 + 150);
+        assertThat(exists(db, "public.rc_jan")).isFalse();
+        assertThat(exists(db, "public.rc_feb")).isTrue();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_feb")).isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'live'")).isEqualTo(151);
+        Map<String, PartitionRun> reported = partitionsOf(service, result.runId());
+        assertThat(reported.get("public.rc_jan").note()).isEqualTo("dropped whole: every row doomed (checked)");
+        assertThat(reported.get("public.rc_feb").dropped()).isFalse();
+        assertThat(reported.get("public.rc_feb").rowsDeleted()).isEqualTo(400);
+    }
+
+    @Test
+    void aLiveRowInsertedBeforeTheDetachKeepsThePartitionAttachedWithItsBounds() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        String bound = db.queryString("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = 'public.rc_jan'::regclass");
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        service.engine().beforeDetach(leaf -> {
+            if (leaf.table().equals("rc_jan")) {
+                db.execute("INSERT INTO public.rc (tag, created_at, expires_at) VALUES ('late live', '2026-01-20',"
+                        + " now() + interval '30 days')");
+            }
+        });
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rc_jan")).isTrue();
+        assertThat(db.queryString("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = 'public.rc_jan'::regclass"))
+                .isEqualTo(bound);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'late live'")).isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+        PartitionRun jan = partitionsOf(service, result.runId()).get("public.rc_jan");
+        assertThat(jan.dropped()).isFalse();
+        assertThat(jan.rowsDeleted()).isEqualTo(600);
+        assertThat(jan.note()).contains("1 row(s) that are not doomed appeared in it")
+                .contains("attached again with its bounds and purged row by row");
+    }
+
+    @Test
+    void aDetachThatCannotFinishFailsTheRunNamingTheCommandToFinishIt() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        BatchSettings quick = new BatchSettings(100, java.time.Duration.ZERO, java.time.Duration.ofMillis(300),
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(5)).withMethod(Optional.of(PurgeMethod.HEAP));
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), quick);
+        try (java.sql.Connection reader = db.dataSource().getConnection()) {
+            // A long transaction of the auth service that has read the table: a concurrent detach waits for it.
+            reader.setAutoCommit(false);
+            service.engine().beforeDetach(leaf -> {
+                try (java.sql.Statement statement = reader.createStatement()) {
+                    statement.execute("SELECT count(*) FROM public.rc");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(result.error()).contains("DETACH PARTITION CONCURRENTLY of public.rc_jan failed half way")
+                    .contains("run ALTER TABLE \"public\".\"rc\" DETACH PARTITION \"public\".\"rc_jan\" FINALIZE");
+            reader.rollback();
+        }
+        // Its rows are all still there; finishing the detach as told works.
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+        db.execute("ALTER TABLE public.rc DETACH PARTITION public.rc_jan FINALIZE");
+        assertThat(db.queryLong("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'public.rc_jan'::regclass"))
+                .isZero();
+    }
+
+    @Test
+    void aDryRunSaysWhichPartitionsWouldGoAndKeepsThem() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(true));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rd_old1")).isTrue();
+        Map<String, PartitionRun> reported = partitionsOf(service, result.runId());
+        assertThat(reported.values().stream().filter(PartitionRun::dropped).map(PartitionRun::partition))
+                .containsExactly("public.rd_old1", "public.rd_old2");
+        assertThat(reported.get("public.rd_old1").note()).startsWith("would be dropped whole: every row expired");
+        assertThat(service.partitioning(JobName.REFRESH_TOKENS)).hasValue("partitioned by RANGE (expires_at),"
+                + " 5 leaf partitions, 1 sub-partitioned, each leaf purged in turn, a direct partition whose every row"
+                + " is doomed dropped whole (dropDoomedPartitions)");
+    }
+
+    @Test
+    void neverTheDefaultPartitionNorAnyWhileOneExistsNorTheLastPartition() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                CREATE TABLE public.rd_default PARTITION OF public.rd DEFAULT;
+                DROP TABLE IF EXISTS public.rs;
+                CREATE TABLE public.rs (id bigserial, tag text, expires_at timestamptz NOT NULL, revoked boolean)
+                  PARTITION BY RANGE (expires_at);
+                CREATE TABLE public.rs_only PARTITION OF public.rs FOR VALUES FROM (MINVALUE) TO (now() - interval '1 day');
+                INSERT INTO public.rs (tag, expires_at) SELECT 'doomed', now() - interval '2 days' FROM generate_series(1, 50);
+                """);
+        PurgeResult withDefault = PurgeFixture.start(db, dropping("rd"), batches())
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(withDefault.status()).as(withDefault.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rd_old1")).isTrue();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'doomed'")).isZero();
+
+        PurgeResult last = PurgeFixture.start(db, dropping("rs"), batches())
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(last.status()).as(last.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(last.rowsDeleted()).isEqualTo(50);
+        assertThat(exists(db, "public.rs_only")).isTrue();
+    }
+
+    @Test
+    void aRoleThatDoesNotOwnTheTablesIsRefusedAtStartNamingKeyTableAndOwnership() {
+        TestDatabase db = POSTGRES.database();
+        db.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + ROLE + "') THEN"
+                + " CREATE ROLE " + ROLE + " LOGIN; END IF; END $$");
+        db.execute("ALTER ROLE " + ROLE + " PASSWORD '" + PASSWORD + "';"
+                + " GRANT USAGE ON SCHEMA public TO " + ROLE + ";"
+                + " GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA public TO " + ROLE + ";");
+        try (TestDatabase asRole = new TestDatabase(db.url(), ROLE, PASSWORD)) {
+            assertThatThrownBy(() -> PurgeFixture.start(asRole, dropping("rd"), batches()))
+                    .isInstanceOf(TargetConfigurationException.class)
+                    .hasMessageStartingWith("cleanup.refreshTokens.dropDoomedPartitions: database user " + ROLE
+                            + " may not detach and drop partitions of public.rd: that needs ownership of the"
+                            + " partitioned table and of its partitions, and it does not own public.rd (owner ")
+                    .hasMessageContaining("public.rd_old1 (owner ")
+                    .hasMessageContaining("set cleanup.refreshTokens.dropDoomedPartitions: false");
+            // Without the opt-in the same role purges row by row.
+            assertThat(PurgeFixture.start(asRole, PurgeFixture.refreshTokensOnly("public", "rd", "expires_at",
+                    "revoked"), batches()).isEnabled(JobName.REFRESH_TOKENS)).isTrue();
+        } finally {
+            db.execute("DROP OWNED BY " + ROLE);
+        }
+    }
+}
