@@ -71,6 +71,9 @@ final class IndexPurge {
                 }
                 long began = System.nanoTime();
                 KeysetStream.Position last = batch(stream, after);
+                if (last == null && mustStop()) {
+                    return stopSignal.isStopRequested() ? RunOutcome.STOPPED : RunOutcome.OUT_OF_TIME;
+                }
                 if (last == null) {
                     break;
                 }

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -36,6 +37,8 @@ final class ParallelHeapWalk {
     private final Lap lap;
     private final BooleanSupplier outOfTime;
     private final AtomicBoolean failed = new AtomicBoolean();
+    /** Some worker has committed a statement: from then on maxRunTime may stop the run. */
+    private final AtomicBoolean progressed = new AtomicBoolean();
     /** Every piece of the lap was handed out and the lap's end looked at again. */
     private boolean handedOut;
 
@@ -64,20 +67,25 @@ final class ParallelHeapWalk {
         ExecutorService threads = Executors.newFixedThreadPool(batch.workers(),
                 runnable -> new Thread(runnable, "purge-" + target.job().id() + "-worker-" + number.incrementAndGet()));
         List<Future<RunProgress>> workers = new ArrayList<>();
+        // A worker's share holds only what it committed: it counts whether the worker finished or failed.
+        List<RunProgress> shares = new ArrayList<>();
         try {
             for (int i = 0; i < batch.workers(); i++) {
                 int worker = i + 1;
-                workers.add(threads.submit(() -> work(worker)));
+                RunProgress share = progress.workerShare();
+                shares.add(share);
+                workers.add(threads.submit(() -> work(worker, share)));
             }
             Throwable first = null;
             for (Future<RunProgress> worker : workers) {
                 try {
-                    progress.absorb(worker.get());
+                    worker.get();
                 } catch (ExecutionException e) {
                     failed.set(true);
                     first = first == null ? e.getCause() : first;
                 }
             }
+            shares.forEach(progress::absorb);
             // The totals, the skipped rows' report and the position, on the fenced session.
             progress.commit(session.connection(), () -> { });
             if (first instanceof SQLException e) {
@@ -97,22 +105,34 @@ final class ParallelHeapWalk {
             failed.set(true);
             throw e;
         } finally {
+            failed.set(true);
             threads.shutdownNow();
+            // No worker may go on past the run: the fenced session is about to be released.
+            if (!threads.awaitTermination(batch.lockTimeout().plus(batch.statementTimeout()).toMillis(),
+                    TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("purge workers did not stop within lockTimeout + statementTimeout");
+            }
         }
     }
 
     /** Worker 1 works on the fenced session; each worker paces itself, its lock waiters being its session's. */
-    private RunProgress work(int worker) throws Exception {
+    private RunProgress work(int worker, RunProgress share) throws Exception {
         boolean onFencedSession = worker == 1;
-        RunProgress share = progress.workerShare();
+        // maxRunTime counts once this run has committed something, as in a serial run.
+        BooleanSupplier mustStop = () -> {
+            if (share.batches() > 0) {
+                progressed.set(true);
+            }
+            return mustStop();
+        };
         try (WorkerSession own = onFencedSession ? null : WorkerSession.open(dataSource, batch)) {
             Connection connection = onFencedSession ? session.connection() : own.connection();
             BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), doomedPerBlock);
             Pacer pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
-                    + progress.runId() + " worker " + worker, stopSignal::pause, this::mustStop, share::paused);
+                    + progress.runId() + " worker " + worker, stopSignal::pause, mustStop, share::paused);
             RangeDeleter deleter = new RangeDeleter(connection, target, session.tableOid(), statements, share, sizer,
-                    bound, batch, stopSignal, this::mustStop, pacer);
-            while (!mustStop()) {
+                    bound, batch, stopSignal, mustStop, pacer);
+            while (!mustStop.getAsBoolean()) {
                 Tid[] piece = nextPiece(connection, sizer.blocks() * HeapPurge.PIECE_STATEMENTS);
                 if (piece == null) {
                     break;
@@ -152,11 +172,11 @@ final class ParallelHeapWalk {
 
     /** Handed out, and no worker stopped early: a worker stops between statements only when it must. */
     private synchronized boolean finished() {
-        return handedOut && !stopSignal.isStopRequested() && !outOfTime.getAsBoolean();
+        return handedOut && !stopSignal.isStopRequested() && !outOfTime();
     }
 
     private synchronized boolean outOfTime() {
-        return outOfTime.getAsBoolean();
+        return progressed.get() && outOfTime.getAsBoolean();
     }
 
     private boolean mustStop() {

@@ -115,8 +115,9 @@ final class PartitionDrop {
                 String value = upper.group(1).replace("''", "'");
                 String type = target.expiresAt().type().pgTypeName();
                 String margin = target.expiresAt().type() == ColumnType.TIMESTAMPTZ ? "" : " + interval '1 day'";
-                if (Jdbc.oneBoolean(connection, "SELECT " + DoomedRowPredicate.expired(target,
-                        "(?::" + type + margin + ")"), value)) {
+                // The bound is bound once and named: the predicate of a naive timestamp uses its value twice.
+                if (Jdbc.oneBoolean(connection, "SELECT " + DoomedRowPredicate.expired(target, "b.v")
+                        + " FROM (SELECT ?::" + type + margin + " AS v) AS b", value)) {
                     return Optional.of(new Verdict(facts.bound(), "every row expired by its bounds (upper bound "
                             + value + ")"));
                 }

@@ -332,6 +332,25 @@ class AdversarialPurgeTest {
                 .contains("terminating connection");
     }
 
+    @Test
+    void aParallelRunWhoseWorkerDiesCountsEveryRowItsWorkersDeleted() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 4_000, true);
+        CompletableFuture<PurgeResult> run = slowRunUnderWay(db,
+                PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(20)).withWorkers(2));
+        // The worker that does not hold the fence loses its session; the other one stops at its next statement.
+        await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong("SELECT count(pg_terminate_backend(pid))"
+                + " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                + " AND query LIKE 'DELETE FROM ONLY%' AND pid NOT IN (SELECT pid FROM pg_locks"
+                + " WHERE locktype = 'advisory' AND classid = " + 0x5357 + ")") > 0);
+        PurgeResult result = run.get(60, TimeUnit.SECONDS);
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(result.rowsDeleted()).isEqualTo(4_000 - count("true"));
+        assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                .as("history counts").isEqualTo(4_000 - count("true"));
+    }
+
     /**
      * HELD: rows un-revoked or given a later expiry by a transaction that commits while the purge's DELETE
      * waits for them (HOT update in place, and a non-HOT update that moves the row) are judged as they are

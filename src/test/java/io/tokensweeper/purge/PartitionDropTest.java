@@ -134,6 +134,33 @@ class PartitionDropTest {
     }
 
     @Test
+    void aNaiveTimestampExpiryIsJudgedByItsBoundsToo() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                DROP TABLE IF EXISTS public.rn CASCADE;
+                CREATE TABLE public.rn (id bigserial, tag text NOT NULL, expires_at timestamp NOT NULL,
+                  revoked boolean NOT NULL DEFAULT false) PARTITION BY RANGE (expires_at);
+                CREATE TABLE public.rn_old PARTITION OF public.rn
+                  FOR VALUES FROM (MINVALUE) TO ((now() AT TIME ZONE 'UTC') - interval '10 days');
+                CREATE TABLE public.rn_now PARTITION OF public.rn FOR VALUES
+                  FROM ((now() AT TIME ZONE 'UTC') - interval '10 days') TO ((now() AT TIME ZONE 'UTC') + interval '1 year');
+                INSERT INTO public.rn (tag, expires_at) SELECT 'doomed', (now() AT TIME ZONE 'UTC') - interval '20 days'
+                  FROM generate_series(1, 300);
+                INSERT INTO public.rn (tag, expires_at) SELECT 'live', (now() AT TIME ZONE 'UTC') + interval '1 day'
+                  FROM generate_series(1, 50);
+                """);
+        PurgeService service = PurgeFixture.start(db, dropping("rn"), batches());
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rn_old")).isFalse();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rn")).isEqualTo(50);
+        assertThat(partitionsOf(service, result.runId()).get("public.rn_old").note())
+                .startsWith("dropped whole: every row expired by its bounds");
+    }
+
+    @Test
     void aPartitionWithOneLiveRowIsPurgedRowByRowAndAWhollyDoomedOneByAnotherKeyIsDropped() throws SQLException {
         TestDatabase db = POSTGRES.database();
         PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
