@@ -13,13 +13,30 @@ import java.util.Locale;
  */
 record BenchData(Layout layout, State state, long rows) {
     static final int LIFETIME_DAYS = 90;
+    static final int PARTITION_DAYS = 7;
+
+    /** What the partitioned layout's table is, for the report. */
+    static final String PARTITIONED_TABLE = "One partition per " + PARTITION_DAYS + " days of expires_at (bounds"
+            + " aligned on the seeding time, so every partition below it expired whole), no default partition; the"
+            + " indexes created on the parent, so on every partition: primary key (id, expires_at), unique"
+            + " (token_hash, expires_at) (a unique index on a partitioned table must hold the partition key),"
+            + " user_id, expires_at. Rows removed are what each purge reports: the DELETE's row count, token-sweeper's"
+            + " rows deleted, which counts a dropped partition's rows (counted just before its DROP). Dead tuples left:"
+            + " n_dead_tup summed over the partitions left, after the purge (autovacuum off).";
 
     /** Where the rows sit in the heap. */
     enum Layout {
         /** Appended in creation order, as an auth service inserts them: expired rows cluster at the front. */
         CREATION_ORDERED("creation-ordered"),
         /** The same rows in a pseudo-random heap order: doomed rows scattered through every part of the heap. */
-        SCATTERED("scattered");
+        SCATTERED("scattered"),
+        /**
+         * Creation-ordered, in a table {@code PARTITION BY RANGE (expires_at)} with one partition per
+         * {@value #PARTITION_DAYS} days of expiry, bounds aligned on the seeding time: in the backlog every partition
+         * below it wholly expired, the rest live but for their revoked rows. No default partition. Not in the
+         * matrix's loop over layouts: a case of its own ({@link BenchPlan#partitioned}).
+         */
+        PARTITIONED("partitioned by expiry (weekly, creation-ordered)");
 
         private final String label;
 
@@ -102,15 +119,19 @@ record BenchData(Layout layout, State state, long rows) {
         statements.add("SET work_mem = '512MB'");
         // Autovacuum is off on the benchmark's table: a vacuum that started in the middle of one scenario and
         // not of the other would make their times and page counts incomparable.
-        statements.add("""
-                CREATE TABLE public.refresh_tokens (
-                  id          BIGINT       NOT NULL,
-                  user_id     UUID         NOT NULL,
-                  token_hash  VARCHAR(128) NOT NULL,
-                  expires_at  TIMESTAMPTZ  NOT NULL,
-                  revoked     BOOLEAN      NOT NULL DEFAULT false,
-                  created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
-                ) WITH (autovacuum_enabled = false)""");
+        if (layout == Layout.PARTITIONED) {
+            statements.addAll(partitionedTable());
+        } else {
+            statements.add("""
+                    CREATE TABLE public.refresh_tokens (
+                      id          BIGINT       NOT NULL,
+                      user_id     UUID         NOT NULL,
+                      token_hash  VARCHAR(128) NOT NULL,
+                      expires_at  TIMESTAMPTZ  NOT NULL,
+                      revoked     BOOLEAN      NOT NULL DEFAULT false,
+                      created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
+                    ) WITH (autovacuum_enabled = false)""");
+        }
         statements.add("CREATE SEQUENCE public.refresh_tokens_id_seq START " + (rows + 1));
         statements.add("ALTER TABLE public.refresh_tokens ALTER COLUMN id SET DEFAULT"
                 + " nextval('public.refresh_tokens_id_seq')");
@@ -131,8 +152,11 @@ record BenchData(Layout layout, State state, long rows) {
                      LATERAL (SELECT t0 - interval '1 second' * (%d - (i - 0.5) * %s::float8) AS issued) AS c""",
                 revokedBelow, rows, order, LIFETIME_DAYS * 86_400L, state.spanSeconds,
                 Double.toString((double) state.spanSeconds / rows)));
-        statements.add("ALTER TABLE public.refresh_tokens ADD PRIMARY KEY (id)");
-        statements.add("CREATE UNIQUE INDEX refresh_tokens_token_hash_idx ON public.refresh_tokens (token_hash)");
+        // A unique index on a partitioned table must hold its partition key.
+        String key = layout == Layout.PARTITIONED ? ", expires_at" : "";
+        statements.add("ALTER TABLE public.refresh_tokens ADD PRIMARY KEY (id" + key + ")");
+        statements.add("CREATE UNIQUE INDEX refresh_tokens_token_hash_idx ON public.refresh_tokens (token_hash"
+                + key + ")");
         statements.add("CREATE INDEX refresh_tokens_user_id_idx ON public.refresh_tokens (user_id)");
         statements.add("CREATE INDEX refresh_tokens_expires_at_idx ON public.refresh_tokens (expires_at)");
         if (state.recommendedIndexes) {
@@ -141,5 +165,38 @@ record BenchData(Layout layout, State state, long rows) {
         }
         statements.add("VACUUM (ANALYZE) public.refresh_tokens");
         return statements;
+    }
+
+    /**
+     * The partitioned parent and its partitions: {@value #PARTITION_DAYS}-day ranges of expires_at from before the
+     * oldest expiry (the span before the seeding time) to past the newest (a lifetime after it), aligned on the
+     * seeding time. The INSERT's own now() is a few milliseconds later, so a row expired by then is in a partition
+     * below it or in the one that starts at it (with live rows): every partition below is wholly expired.
+     */
+    private List<String> partitionedTable() {
+        long below = (state.spanSeconds - LIFETIME_DAYS * 86_400L) / (PARTITION_DAYS * 86_400L) + 1;
+        long above = (long) LIFETIME_DAYS / PARTITION_DAYS + 1;
+        // Storage parameters go on the partitions: a partitioned table has none.
+        return List.of("""
+                CREATE TABLE public.refresh_tokens (
+                  id          BIGINT       NOT NULL,
+                  user_id     UUID         NOT NULL,
+                  token_hash  VARCHAR(128) NOT NULL,
+                  expires_at  TIMESTAMPTZ  NOT NULL,
+                  revoked     BOOLEAN      NOT NULL DEFAULT false,
+                  created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
+                ) PARTITION BY RANGE (expires_at)""", String.format(Locale.ROOT, """
+                DO $$
+                DECLARE
+                  t0 timestamptz := now();
+                  k int;
+                BEGIN
+                  FOR k IN -%d .. %d LOOP
+                    EXECUTE format('CREATE TABLE public.refresh_tokens_p%%s PARTITION OF public.refresh_tokens'
+                        || ' FOR VALUES FROM (%%L) TO (%%L) WITH (autovacuum_enabled = false)',
+                        lpad((k + %d)::text, 2, '0'), t0 + make_interval(days => k * %d), t0 + make_interval(days => (k + 1) * %d));
+                  END LOOP;
+                END
+                $$""", below, above - 1, below, PARTITION_DAYS, PARTITION_DAYS));
     }
 }

@@ -81,7 +81,8 @@ final class BenchDatabase {
         try (Connection connection = connect(name)) {
             long doomed = Jdbc.oneLong(connection,
                     "SELECT count(*) FROM public.refresh_tokens WHERE revoked OR expires_at < now()");
-            long bytes = Jdbc.oneLong(connection, "SELECT pg_total_relation_size('public.refresh_tokens')");
+            long bytes = Jdbc.oneLong(connection, "SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint"
+                    + " FROM " + PageCount.TABLES + " AS t");
             return new Template(name, data, doomed, bytes, (System.nanoTime() - start) / 1e9);
         }
     }
@@ -134,6 +135,15 @@ final class BenchDatabase {
             }
             Thread.sleep(10);
         }
+    }
+
+    /** The table's dead tuples (n_dead_tup) summed over its leaf partitions, and how many leaves it has. */
+    static long[] deadTuplesAndLeaves(Connection connection) throws SQLException {
+        Jdbc.execute(connection, "SELECT pg_stat_clear_snapshot()");
+        return Jdbc.one(connection, "SELECT coalesce(sum(s.n_dead_tup), 0)::bigint,"
+                + " count(*) FILTER (WHERE c.relkind <> 'p') FROM " + PageCount.TABLES + " AS t"
+                + " JOIN pg_class c ON c.oid = t.relid LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid",
+                rs -> new long[] {rs.getLong(1), rs.getLong(2)});
     }
 
     static String walPosition(Connection connection) throws SQLException {

@@ -3,6 +3,7 @@ package io.tokensweeper.bench;
 import io.tokensweeper.bench.BenchData.Layout;
 import io.tokensweeper.bench.BenchData.State;
 import io.tokensweeper.purge.BatchSettings;
+import io.tokensweeper.purge.CleanupFactory;
 import io.tokensweeper.purge.PurgeMethod;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ final class BenchPlan {
     /** The full matrix at one size, in the report's order. */
     static List<BenchCase> matrix(long rows, Settings settings) {
         List<BenchCase> cases = new ArrayList<>();
-        for (Layout layout : Layout.values()) {
+        for (Layout layout : List.of(Layout.CREATION_ORDERED, Layout.SCATTERED)) {
             cases.add(new BenchCase(new BenchData(layout, State.BACKLOG, rows), true, true,
                     backlogScenarios(settings)));
             cases.add(new BenchCase(new BenchData(layout, State.STEADY_STATE, rows), false, false,
@@ -69,6 +70,21 @@ final class BenchPlan {
             }
         }
         return cases;
+    }
+
+    /**
+     * The backlog in a table partitioned by expiry, no other traffic: about half of it in partitions that
+     * expired whole. Row deletion (the single DELETE, token-sweeper's defaults) against dropping those partitions
+     * (dropDoomedPartitions, the revoked rows of the others deleted row by row).
+     */
+    static BenchCase partitioned(long rows, Settings settings) {
+        return new BenchCase(new BenchData(Layout.PARTITIONED, State.BACKLOG, rows), false, false,
+                List.of(Scenario.singleDelete(), defaults(settings), Scenario.service(
+                        "token-sweeper, defaults + dropDoomedPartitions", pool -> {
+                            CleanupFactory cleanup = Scenario.refreshTokensOnly();
+                            cleanup.getRefreshTokens().setDropDoomedPartitions(true);
+                            return Scenario.purgeService(cleanup, settings.defaults(), pool);
+                        })));
     }
 
     /** The growth study's cases at one size: the creation-ordered table, each state as in the matrix. */

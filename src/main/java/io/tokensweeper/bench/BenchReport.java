@@ -71,8 +71,13 @@ final class BenchReport {
             md.append("## ").append(caseHeading(c)).append("\n\n")
                     .append(capitalized(c.benchCase().data().state().description())).append("; ")
                     .append(c.benchCase().data().state().indexes()).append(". ")
-                    .append(c.benchCase().workload() ? "Live workload running." : "No other traffic.")
-                    .append("\n\n").append(caseTable(c.results())).append('\n');
+                    .append(c.benchCase().workload() ? "Live workload running." : "No other traffic.");
+            if (c.benchCase().data().layout() == BenchData.Layout.PARTITIONED) {
+                md.append(' ').append(BenchData.PARTITIONED_TABLE).append("\n\n")
+                        .append(partitionedTable(c.results())).append('\n');
+            } else {
+                md.append("\n\n").append(caseTable(c.results())).append('\n');
+            }
         }
         if (report.cases().stream().anyMatch(c -> c.benchCase().workload())) {
             md.append("![live workload latency around each purge](latency.png)\n\n");
@@ -144,6 +149,26 @@ final class BenchReport {
         if (errors > 0) {
             md.append(String.format(Locale.ROOT, "%nThe live workload lost %d of its connections to errors in this case:"
                     + " its latencies are of the statements that ran.%n", errors));
+        }
+        return md.toString();
+    }
+
+    /**
+     * The partitioned case's table: row deletion against partition drops. No page columns: a dropped partition
+     * takes its page counters with it. The ratio is of seconds (the same rows go in every scenario).
+     */
+    static String partitionedTable(List<ScenarioResult> results) {
+        ScenarioResult single = results.stream().filter(r -> r.name().equals(Scenario.SINGLE_DELETE)).findFirst()
+                .orElse(null);
+        StringBuilder md = new StringBuilder("| scenario | how it found the rows | rows removed | seconds |"
+                + " × single DELETE (seconds) | longest purge tx ms | WAL MiB | dead tuples left | partitions left |\n"
+                + "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (ScenarioResult r : results) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.2f | %s | %.0f | %.1f | %s | %s |%n", r.name(),
+                    r.how(), r.rowsDeleted(), r.seconds(), single == null ? "" : ratio(r.seconds(), single.seconds()),
+                    r.longestPurgeTransactionMs(), r.walBytes() / 1048576.0,
+                    r.deadTuples() < 0 ? "" : String.format(Locale.ROOT, "%,d", r.deadTuples()),
+                    r.partitions() < 0 ? "" : Long.toString(r.partitions())));
         }
         return md.toString();
     }

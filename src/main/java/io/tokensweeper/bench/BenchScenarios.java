@@ -91,6 +91,7 @@ final class BenchScenarios {
                     db.settleStats();
                 }
                 PageCount end = PageCount.of(admin);
+                long[] after = BenchDatabase.deadTuplesAndLeaves(admin);
                 long walBytes = BenchDatabase.walSince(admin, wal);
                 List<LiveWorkload.Sample> samples = List.of();
                 PageCount pages = end.minus(start);
@@ -110,7 +111,7 @@ final class BenchScenarios {
                         workload != null, ScenarioResult.percentile(during, 0.50),
                         ScenarioResult.percentile(during, 0.99), ScenarioResult.percentile(during, 1.0),
                         monitor.longestPurgeTransactionMs(), monitor.longestLockWaitMs(), walBytes,
-                        workload == null ? 0 : workload.errors(), samples, purgeStartMs);
+                        workload == null ? 0 : workload.errors(), samples, purgeStartMs, after[0], after[1]);
             }
         } finally {
             db.drop(database);

@@ -10,16 +10,25 @@ import java.sql.SQLException;
  * twice counts twice, and every deleted row costs at least one heap access.
  */
 record PageCount(long heap, long index, long toast) {
+    /**
+     * The table's storage as a relation of relids: a plain table itself (pg_partition_tree has no row for a table
+     * outside any partition tree), a partitioned one its leaves (the parent, which has no storage, is included
+     * and counts nothing; a partition dropped since is no longer there).
+     */
+    static final String TABLES = "(SELECT relid FROM pg_partition_tree('public.refresh_tokens') WHERE isleaf"
+            + " UNION SELECT 'public.refresh_tokens'::regclass)";
+
     static final PageCount ZERO = new PageCount(0, 0, 0);
 
     /** The counters as they are now. The caller makes sure the sessions that matter have flushed theirs. */
     static PageCount of(Connection connection) throws SQLException {
         Jdbc.execute(connection, "SELECT pg_stat_clear_snapshot()");
-        return Jdbc.one(connection, "SELECT coalesce(heap_blks_read, 0) + coalesce(heap_blks_hit, 0),"
-                        + " coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0),"
-                        + " coalesce(toast_blks_read, 0) + coalesce(toast_blks_hit, 0)"
-                        + "   + coalesce(tidx_blks_read, 0) + coalesce(tidx_blks_hit, 0)"
-                        + " FROM pg_statio_user_tables WHERE relid = 'public.refresh_tokens'::regclass",
+        // Summed over the partitions of a partitioned table (see TABLES).
+        return Jdbc.one(connection, "SELECT coalesce(sum(coalesce(heap_blks_read, 0) + coalesce(heap_blks_hit, 0)), 0),"
+                        + " coalesce(sum(coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)), 0),"
+                        + " coalesce(sum(coalesce(toast_blks_read, 0) + coalesce(toast_blks_hit, 0)"
+                        + "   + coalesce(tidx_blks_read, 0) + coalesce(tidx_blks_hit, 0)), 0)"
+                        + " FROM pg_statio_user_tables WHERE relid IN " + TABLES,
                 rs -> new PageCount(rs.getLong(1), rs.getLong(2), rs.getLong(3)));
     }
 

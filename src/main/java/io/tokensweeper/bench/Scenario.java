@@ -77,11 +77,19 @@ record Scenario(String name, Purger purger) {
 
     /** token-sweeper's engine with these batch settings, on the refresh-token target with its defaults. */
     static Scenario sweeper(String name, BatchSettings batch) {
-        return service(name, pool -> {
-            CleanupFactory cleanup = new CleanupFactory();
-            cleanup.getPasswordResets().setEnabled(false);
-            return new PurgeService(cleanup, batch, pool, "sweeper", new MetricRegistry(), "bench", Clock.systemUTC());
-        });
+        return service(name, pool -> purgeService(refreshTokensOnly(), batch, pool));
+    }
+
+    /** The cleanup configuration of a token-sweeper scenario: the refresh-token target alone, with its defaults. */
+    static CleanupFactory refreshTokensOnly() {
+        CleanupFactory cleanup = new CleanupFactory();
+        cleanup.getPasswordResets().setEnabled(false);
+        return cleanup;
+    }
+
+    /** The service a token-sweeper scenario runs, as {@link #sweeper} builds it, for any cleanup configuration. */
+    static PurgeService purgeService(CleanupFactory cleanup, BatchSettings batch, DataSource pool) {
+        return new PurgeService(cleanup, batch, pool, "sweeper", new MetricRegistry(), "bench", Clock.systemUTC());
     }
 
     /** token-sweeper set up by the caller: any configuration PurgeService accepts. */

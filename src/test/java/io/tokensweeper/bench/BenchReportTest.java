@@ -156,4 +156,45 @@ class BenchReportTest {
         assertThat(new BenchData(Layout.CREATION_ORDERED, State.BACKLOG, 1000).seedStatements())
                 .noneMatch(sql -> sql.contains("WHERE revoked") || sql.contains("ORDER BY"));
     }
+
+    @Test
+    void thePartitionedCaseComparesSecondsAndShowsWhatIsLeft() {
+        List<ScenarioResult> results = List.of(
+                partitioned(Scenario.SINGLE_DELETE, "Seq Scan", 2.0, 3_000_000, 26),
+                partitioned("token-sweeper, defaults (batch 5000)", "heap walk, 600 batches", 5.0, 3_000_000, 26),
+                partitioned("token-sweeper, defaults + dropDoomedPartitions", "heap walk, 26 batches", 0.5, 60_000, 13));
+
+        String table = BenchReport.partitionedTable(results);
+
+        assertThat(table.lines().findFirst().orElseThrow()).contains("| rows removed | seconds | × single DELETE (seconds) |")
+                .contains("| dead tuples left | partitions left |").doesNotContain("pages");
+        assertThat(table).contains("| single DELETE (pg_cron / @Cron) | Seq Scan | 3,000,000 | 2.00 | 1.00 | 30 | 3.0 |"
+                        + " 3,000,000 | 26 |")
+                .contains("| token-sweeper, defaults (batch 5000) | heap walk, 600 batches | 3,000,000 | 5.00 | 2.50 |")
+                .contains("| token-sweeper, defaults + dropDoomedPartitions | heap walk, 26 batches | 3,000,000 | 0.50 | 0.25"
+                        + " | 30 | 3.0 | 60,000 | 13 |");
+        // Not measured: blank, not -1.
+        assertThat(BenchReport.partitionedTable(List.of(result(Scenario.SINGLE_DELETE, 10, 1.0, PageCount.ZERO, false, 0))))
+                .contains("| 30 | 3.0 |  |  |");
+    }
+
+    @Test
+    void thePartitionedCaseIsTheBacklogInWeeklyPartitionsWithTheIndexesOnTheParent() {
+        BenchCase partitioned = BenchPlan.partitioned(6_000_000, SETTINGS);
+        assertThat(partitioned.title()).isEqualTo("Partitioned by expiry (weekly, creation-ordered), backlog, no workload");
+        assertThat(partitioned.scenarios()).extracting(Scenario::name).containsExactly(Scenario.SINGLE_DELETE,
+                "token-sweeper, defaults (batch 5000)", "token-sweeper, defaults + dropDoomedPartitions");
+        assertThat(partitioned.data().seedStatements())
+                .anyMatch(sql -> sql.contains("PARTITION BY RANGE (expires_at)"))
+                .anyMatch(sql -> sql.contains("FOR k IN -13 .. 12 LOOP"))
+                .contains("ALTER TABLE public.refresh_tokens ADD PRIMARY KEY (id, expires_at)")
+                .noneMatch(sql -> sql.contains("DEFAULT PARTITION") || sql.contains("ORDER BY"));
+        assertThat(BenchPlan.matrix(6_000_000, SETTINGS)).noneMatch(c -> c.data().layout() == Layout.PARTITIONED);
+    }
+
+    private static ScenarioResult partitioned(String name, String how, double seconds, long deadTuples,
+                                              long partitions) {
+        return new ScenarioResult(name, how, 3_000_000, seconds, PageCount.ZERO, false, Double.NaN, Double.NaN,
+                Double.NaN, 30, 0, 1_048_576L * 3, 0, List.of(), 0, deadTuples, partitions);
+    }
 }
