@@ -12,6 +12,16 @@ import java.util.Locale;
  * rows (the live workload's revocations aside).
  */
 record BenchData(Layout layout, State state, long rows) {
+    /** The auth service's refresh tokens, as the benchmark seeds them. */
+    private static final String TABLE = """
+            CREATE TABLE public.refresh_tokens (
+              id          BIGINT       NOT NULL,
+              user_id     UUID         NOT NULL,
+              token_hash  VARCHAR(128) NOT NULL,
+              expires_at  TIMESTAMPTZ  NOT NULL,
+              revoked     BOOLEAN      NOT NULL DEFAULT false,
+              created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
+            )""";
     static final int LIFETIME_DAYS = 90;
     static final int PARTITION_DAYS = 7;
 
@@ -122,15 +132,7 @@ record BenchData(Layout layout, State state, long rows) {
         if (layout == Layout.PARTITIONED) {
             statements.addAll(partitionedTable());
         } else {
-            statements.add("""
-                    CREATE TABLE public.refresh_tokens (
-                      id          BIGINT       NOT NULL,
-                      user_id     UUID         NOT NULL,
-                      token_hash  VARCHAR(128) NOT NULL,
-                      expires_at  TIMESTAMPTZ  NOT NULL,
-                      revoked     BOOLEAN      NOT NULL DEFAULT false,
-                      created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
-                    ) WITH (autovacuum_enabled = false)""");
+            statements.add(TABLE + " WITH (autovacuum_enabled = false)");
         }
         statements.add("CREATE SEQUENCE public.refresh_tokens_id_seq START " + (rows + 1));
         statements.add("ALTER TABLE public.refresh_tokens ALTER COLUMN id SET DEFAULT"
@@ -177,15 +179,7 @@ record BenchData(Layout layout, State state, long rows) {
         long below = (state.spanSeconds - LIFETIME_DAYS * 86_400L) / (PARTITION_DAYS * 86_400L) + 1;
         long above = (long) LIFETIME_DAYS / PARTITION_DAYS + 1;
         // Storage parameters go on the partitions: a partitioned table has none.
-        return List.of("""
-                CREATE TABLE public.refresh_tokens (
-                  id          BIGINT       NOT NULL,
-                  user_id     UUID         NOT NULL,
-                  token_hash  VARCHAR(128) NOT NULL,
-                  expires_at  TIMESTAMPTZ  NOT NULL,
-                  revoked     BOOLEAN      NOT NULL DEFAULT false,
-                  created_at  TIMESTAMPTZ  NOT NULL DEFAULT now()
-                ) PARTITION BY RANGE (expires_at)""", String.format(Locale.ROOT, """
+        return List.of(TABLE + " PARTITION BY RANGE (expires_at)", String.format(Locale.ROOT, """
                 DO $$
                 DECLARE
                   t0 timestamptz := now();
