@@ -37,6 +37,8 @@ final class IndexPurge {
     private int limit;
     /** The rows the last batch deleted in its one statement, 0 when it went row by row: what the pacer times. */
     private long timedRows;
+    /** The last batch was rolled back for statement_timeout and is to be tried again, smaller. */
+    private boolean repeat;
 
     IndexPurge(FencedSession session, PurgeTarget target, List<KeysetStream> streams, PurgeStatements statements,
                RunProgress progress, BatchSettings batch, StopSignal stopSignal, Clock clock, Instant started) {
@@ -71,6 +73,10 @@ final class IndexPurge {
                 }
                 long began = System.nanoTime();
                 KeysetStream.Position last = batch(stream, after);
+                if (repeat) {
+                    repeat = false;
+                    continue;
+                }
                 if (last == null && mustStop()) {
                     return stopSignal.isStopRequested() ? RunOutcome.STOPPED : RunOutcome.OUT_OF_TIME;
                 }
@@ -120,8 +126,13 @@ final class IndexPurge {
             return result[0].last();
         } catch (SQLException e) {
             DeleteFailure failure = rowDeleter.failure(e);
-            if (failure.kind() == DeleteFailure.Kind.TOO_LARGE) {
+            if (failure.kind() == DeleteFailure.Kind.TOO_LARGE && limit > 1) {
+                // Too slow for statement_timeout (an index full of dead entries, cold pages): the same batch again,
+                // half as large, before anything goes row by row.
                 limit = Math.max(1, limit / 2);
+                LOG.debug("Purge {}: a batch hit statement_timeout; {} rows a batch from now on", target.job(), limit);
+                repeat = true;
+                return after;
             }
             List<KeysetStream.Picked> picked = stream.next(connection, after, limit);
             connection.commit();

@@ -138,6 +138,32 @@ class PurgeMethodTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void anIndexWalkBatchTooSlowForStatementTimeoutIsTriedAgainSmallerNotRowByRow() {
+        TestDatabase db = POSTGRES.database();
+        PurgeFixture.seedTokens(db, "doomed", 1_000, true);
+        // Every deleted row costs 2 ms: a batch of 1,000 takes 2 s, over the 500 ms statement_timeout.
+        db.execute("""
+                CREATE FUNCTION public.slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_sleep(0.002); RETURN OLD; END $$;
+                CREATE TRIGGER slow_delete BEFORE DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.slow_delete();
+                """);
+        try {
+            BatchSettings batch = new BatchSettings(1_000, java.time.Duration.ZERO, java.time.Duration.ofMillis(100),
+                    java.time.Duration.ofMillis(500), java.time.Duration.ofMinutes(5))
+                    .withMethod(Optional.of(PurgeMethod.INDEX));
+
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batch).run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.rowsDeleted()).isEqualTo(1_000);
+            assertThat(result.batches()).as("batches (row by row would be one a row)").isLessThan(100);
+        } finally {
+            db.execute("DROP TRIGGER slow_delete ON public.refresh_tokens; DROP FUNCTION public.slow_delete()");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Way.class)
     void rowsTheAuthServiceChangesDuringTheRunAreJudgedAsTheyAreWhenDeleted(Way way) throws Exception {
