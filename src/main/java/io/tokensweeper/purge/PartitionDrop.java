@@ -150,6 +150,9 @@ final class PartitionDrop {
                 Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, false),"
                         + " set_config('statement_timeout', ?, false)", batch.statementTimeout().toMillis() + "ms",
                         batch.statementTimeout().toMillis() + "ms");
+                // Said before, so that a node dying between the detach and the drop leaves a trace of the table.
+                LOG.info("Purge {} run {}: detaching partition {} to drop it: {}", target.job(), progress.runId(),
+                        leaf.displayName(), verdict.reason());
                 beforeDetach.accept(leaf);
                 try {
                     Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " CONCURRENTLY");

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -138,7 +140,7 @@ class PurgeMethodTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void anIndexWalkBatchTooSlowForStatementTimeoutIsTriedAgainSmallerNotRowByRow() {
         TestDatabase db = POSTGRES.database();
         PurgeFixture.seedTokens(db, "doomed", 1_000, true);
@@ -150,8 +152,8 @@ class PurgeMethodTest {
                   FOR EACH ROW EXECUTE FUNCTION public.slow_delete();
                 """);
         try {
-            BatchSettings batch = new BatchSettings(1_000, java.time.Duration.ZERO, java.time.Duration.ofMillis(100),
-                    java.time.Duration.ofMillis(500), java.time.Duration.ofMinutes(5))
+            BatchSettings batch = new BatchSettings(1_000, Duration.ZERO, Duration.ofMillis(100),
+                    Duration.ofMillis(500), Duration.ofMinutes(5))
                     .withMethod(Optional.of(PurgeMethod.INDEX));
 
             PurgeResult result = PurgeFixture.start(db, CONFIG, batch).run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
