@@ -69,6 +69,38 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * Several statements separated by semicolons, sent together (one round trip): what they changed (the rows of
+     * their INSERTs, UPDATEs and DELETEs, summed) and the first row of the last one that returns rows (null when
+     * none does, or it returned no row).
+     */
+    public static <T> Compound<T> compound(Connection connection, String sql, Row<T> row, Object... parameters)
+            throws SQLException {
+        try (PreparedStatement statement = prepare(connection, sql, parameters)) {
+            long changed = 0;
+            T last = null;
+            boolean isResultSet = statement.execute();
+            while (true) {
+                if (isResultSet) {
+                    try (ResultSet rs = statement.getResultSet()) {
+                        last = rs.next() ? row.read(rs) : null;
+                    }
+                } else {
+                    int count = statement.getUpdateCount();
+                    if (count == -1) {
+                        return new Compound<>(changed, last);
+                    }
+                    changed += count;
+                }
+                isResultSet = statement.getMoreResults();
+            }
+        }
+    }
+
+    /** What {@link #compound} returns. */
+    public record Compound<T>(long changed, T row) {
+    }
+
     /** A statement whose result, if any, does not matter (a set_config, a lock function). */
     public static void execute(Connection connection, String sql, Object... parameters) throws SQLException {
         try (PreparedStatement statement = prepare(connection, sql, parameters)) {

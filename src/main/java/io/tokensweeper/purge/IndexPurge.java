@@ -59,12 +59,51 @@ final class IndexPurge {
                 + progress.runId(), stopSignal::pause, this::mustStop, progress::paused);
     }
 
+    /**
+     * Where one stream's walk is: by key range from {@code from} on (null: from its first key), or, inside a key
+     * shared by more rows than a batch holds, by position after {@code after}.
+     */
+    private static final class Walk {
+        private String from;
+        /** What lies ahead of {@code from}, when the last statement read it; null: to be read. */
+        private KeysetStream.Bound bound;
+        private KeysetStream.Position after;
+        private String tiedKey;
+        private boolean done;
+
+        boolean byPosition() {
+            return after != null;
+        }
+
+        /** The rows of {@code key} (and beyond) go by position from the first. */
+        void byPosition(String key) {
+            after = new KeysetStream.Position(key, Tid.START);
+            tiedKey = key;
+            bound = null;
+        }
+
+        /** After a batch by position that ended at {@code last} (null: nothing was left). */
+        void positionBatchEnded(KeysetStream.Position last) {
+            if (last == null) {
+                done = true;
+            } else if (last.key().equals(tiedKey)) {
+                after = last;
+            } else {
+                // Past the shared key: back to ranges, from the key it stopped in (its rows before the stop are gone).
+                after = null;
+                tiedKey = null;
+                from = last.key();
+                bound = null;
+            }
+        }
+    }
+
     RunOutcome run() throws SQLException, RunFailedException, InterruptedException {
         connection.setAutoCommit(false);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
         for (KeysetStream stream : streams) {
-            KeysetStream.Position after = null;
-            while (true) {
+            Walk walk = new Walk();
+            while (!walk.done) {
                 if (stopSignal.isStopRequested()) {
                     return RunOutcome.STOPPED;
                 }
@@ -72,18 +111,18 @@ final class IndexPurge {
                     return RunOutcome.OUT_OF_TIME;
                 }
                 long began = System.nanoTime();
-                KeysetStream.Position last = batch(stream, after);
+                timedRows = 0;
+                boolean moved = walk.byPosition() ? positionBatch(stream, walk) : rangeBatch(stream, walk);
                 if (repeat) {
                     repeat = false;
                     continue;
                 }
-                if (last == null && mustStop()) {
+                if (walk.done && mustStop()) {
                     return stopSignal.isStopRequested() ? RunOutcome.STOPPED : RunOutcome.OUT_OF_TIME;
                 }
-                if (last == null) {
-                    break;
+                if (!moved) {
+                    continue;
                 }
-                after = last;
                 pacer.afterBatch(connection, Duration.ofNanos(System.nanoTime() - began), timedRows, 0);
                 if (!clock.instant().isBefore(nextProgressLog)) {
                     LOG.info("Purge {} run {} in progress: {} rows in {} batches so far, {} skipped, walking the rows"
@@ -98,15 +137,79 @@ final class IndexPurge {
     }
 
     /**
-     * One batch of the stream after {@code after}: picks and deletes in one statement, committed with the run's
-     * progress. Fewer deleted than picked: the rest were changed by the auth service (no longer doomed, or moved
-     * and picked again later), or kept without an error by a trigger or a rule, which is reported. A batch that
-     * fails goes row by row. Returns where the next batch starts, null when the stream has no doomed rows left.
+     * One batch by key range: the doomed rows of [first key, last key) of the bound, deleted in one statement that
+     * also reads the next range's bound, committed with the run's progress. Fewer deleted than the range held: the
+     * rest were changed by the auth service, or kept without an error by a trigger or a rule, which is reported. A
+     * statement that deleted far more than the range held when it was bounded (rows that turned doomed in it since)
+     * is rolled back and the range goes by position; a failed one goes row by row. Returns whether rows were
+     * deleted (a batch to pause after).
      */
-    private KeysetStream.Position batch(KeysetStream stream, KeysetStream.Position after)
+    private boolean rangeBatch(KeysetStream stream, Walk walk)
             throws SQLException, RunFailedException, InterruptedException {
+        KeysetStream.Bound bound = walk.bound;
+        KeysetStream.RangeBatch[] result = new KeysetStream.RangeBatch[1];
+        try {
+            if (bound == null) {
+                bound = stream.bound(connection, walk.from, limit);
+            }
+            if (bound.none()) {
+                connection.commit();
+                walk.done = true;
+                return false;
+            }
+            if (bound.tied(limit)) {
+                walk.byPosition(bound.first());
+                return false;
+            }
+            KeysetStream.Bound range = bound;
+            progress.commit(connection, () -> {
+                result[0] = stream.deleteRange(connection, range, limit);
+                boolean mayKeepSilently = guard.check(connection);
+                if (result[0].deleted() > limit + limit / 2L) {
+                    throw new RunProgress.NotCommitted();
+                }
+                if (result[0].deleted() < range.expected(limit) || mayKeepSilently) {
+                    for (PurgeStatements.Row row : stream.keptInRange(connection, range, limit)) {
+                        rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
+                    }
+                }
+                progress.deleted(result[0].deleted());
+                pacer.beforeCommit(connection);
+            });
+        } catch (RunProgress.NotCommitted e) {
+            LOG.debug("Purge {}: the range from {} held {} doomed rows, more than batch.size {}: rolled back, done by"
+                    + " position", target.job(), bound.first(), result[0].deleted(), limit);
+            walk.byPosition(bound.first());
+            return false;
+        } catch (SQLException e) {
+            DeleteFailure failure = rowDeleter.failure(e);
+            if (failure.kind() == DeleteFailure.Kind.TOO_LARGE && limit > 1) {
+                halveLimit();
+                walk.bound = null;
+                return false;
+            }
+            String first = bound == null ? walk.from : bound.first();
+            walk.tiedKey = first;
+            walk.positionBatchEnded(rowByRow(stream, first == null ? null : new KeysetStream.Position(first,
+                    Tid.START), failure));
+            return true;
+        }
+        timedRows = result[0].deleted();
+        walk.from = bound.last();
+        walk.bound = result[0].next();
+        walk.done = bound.tail(limit);
+        return true;
+    }
+
+    /**
+     * One batch by position, inside a key shared by many rows: picks the next rows in (key, ctid) order and deletes
+     * them in one statement, committed with the run's progress; rows kept without an error are reported. A batch
+     * that fails goes row by row. Returns whether a batch was done.
+     */
+    private boolean positionBatch(KeysetStream stream, Walk walk)
+            throws SQLException, RunFailedException, InterruptedException {
+        KeysetStream.Position after = walk.after;
         KeysetStream.Batch[] result = new KeysetStream.Batch[1];
-        timedRows = 0;
         try {
             progress.commit(connection, () -> {
                 result[0] = stream.deleteNext(connection, after, limit);
@@ -122,30 +225,41 @@ final class IndexPurge {
                 progress.deleted(result[0].deleted());
                 pacer.beforeCommit(connection);
             });
-            timedRows = result[0].deleted();
-            return result[0].last();
         } catch (SQLException e) {
             DeleteFailure failure = rowDeleter.failure(e);
             if (failure.kind() == DeleteFailure.Kind.TOO_LARGE && limit > 1) {
-                // Too slow for statement_timeout (an index full of dead entries, cold pages): the same batch again,
-                // half as large, before anything goes row by row.
-                limit = Math.max(1, limit / 2);
-                LOG.debug("Purge {}: a batch hit statement_timeout; {} rows a batch from now on", target.job(), limit);
-                repeat = true;
-                return after;
+                halveLimit();
+                return false;
             }
-            List<KeysetStream.Picked> picked = stream.next(connection, after, limit);
-            connection.commit();
-            LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), picked.size(),
-                    failure.reason());
-            for (KeysetStream.Picked row : picked) {
-                if (mustStop()) {
-                    return null;
-                }
-                rowDeleter.deleteRow(row.row(), RowDeleter.ROW_ATTEMPTS, null);
-            }
-            return picked.isEmpty() ? null : picked.get(picked.size() - 1).position();
+            walk.positionBatchEnded(rowByRow(stream, after, failure));
+            return true;
         }
+        timedRows = result[0].deleted();
+        walk.positionBatchEnded(result[0].last());
+        return result[0].last() != null;
+    }
+
+    /** Too slow for statement_timeout (cold pages, a key with many rows): the same batch again, half as large. */
+    private void halveLimit() {
+        limit = Math.max(1, limit / 2);
+        LOG.debug("Purge {}: a batch hit statement_timeout; {} rows a batch from now on", target.job(), limit);
+        repeat = true;
+    }
+
+    /** The next rows after {@code after} (null: from the first), one at a time; where it stopped (null: none). */
+    private KeysetStream.Position rowByRow(KeysetStream stream, KeysetStream.Position after, DeleteFailure failure)
+            throws SQLException, RunFailedException, InterruptedException {
+        List<KeysetStream.Picked> picked = stream.next(connection, after, limit);
+        connection.commit();
+        LOG.debug("Purge {}: a batch of {} rows failed ({}); going row by row", target.job(), picked.size(),
+                failure.reason());
+        for (KeysetStream.Picked row : picked) {
+            if (mustStop()) {
+                break;
+            }
+            rowDeleter.deleteRow(row.row(), RowDeleter.ROW_ATTEMPTS, null);
+        }
+        return picked.isEmpty() ? null : picked.get(picked.size() - 1).position();
     }
 
     /** Every run makes at least one batch of progress before maxRunTime can stop it. */

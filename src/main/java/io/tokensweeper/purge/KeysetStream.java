@@ -8,10 +8,14 @@ import java.util.List;
 
 /**
  * One part of the doomed-row predicate walked in the order of an index: "expired by expires_at" over the
- * expiry index, "marked by revoked" over a partial index of the revoked rows. Each batch picks the next
- * doomed rows in (key, ctid) order from where the last one stopped, so the rows it deleted are never read
- * again, however many batches there are; a key shared by many rows (tokens imported with one expiry) is
- * walked through in position order, each batch reading only that key's entries.
+ * expiry index, "marked by revoked" over a partial index of the revoked rows. Batches go in key order from where
+ * the last one stopped, so the rows it deleted are never read again, however many batches there are.
+ *
+ * <p>A batch is a key range: the index alone (an index-only scan) says where the next batch.size rows end, and the
+ * DELETE takes the range, so the planner reads its rows as the single DELETE does, each heap page once in block
+ * order (a bitmap heap scan), not one random heap access per row to pick it and another to delete it. A key shared
+ * by more rows than a batch holds (tokens imported with one expiry) cannot be split by key: its rows go in
+ * (key, ctid) order, each batch picking the next rows by position ({@link #deleteNext}).
  */
 final class KeysetStream {
     /** Key types whose text form reads back exactly: the keyset position travels as text. */
@@ -36,13 +40,21 @@ final class KeysetStream {
     private final String nextDelete;
     private final String keptFirst;
     private final String keptNext;
+    private final String boundFirst;
+    private final String boundFrom;
+    private final String deleteRange;
+    private final String deleteTail;
+    private final String keptInRange;
+    private final String keptInTail;
 
     /**
      * @param key     the quoted key column: NOT NULL, or the part's own column (a NULL there is never doomed)
      * @param keyType its pg_type name, one of {@link #KEY_TYPES}
+     * @param indexPredicate the part as the index reads it without the table (a boolean marker as the partial
+     *                       index's own "WHERE revoked"): what the range bounds are counted with
      */
-    KeysetStream(String label, String index, String table, String partPredicate, String key, String keyType,
-                 String keyExpression, String doomedPredicate) {
+    KeysetStream(String label, String index, String table, String partPredicate, String indexPredicate, String key,
+                 String keyType, String keyExpression, String doomedPredicate) {
         this.label = label;
         this.index = index;
         String select = "SELECT ctid::text AS picked_tid, " + key + "::text AS picked_key, " + keyExpression
@@ -67,6 +79,87 @@ final class KeysetStream {
         String kept = select + " AND (" + key + ", ctid) <= (?::" + keyType + ", ?::tid) AND " + doomedPredicate;
         this.keptFirst = kept;
         this.keptNext = kept + after;
+        // The next limit + 1 keys from a key on, read from the index only: how many rows lie ahead (at most
+        // limit + 1), the first key, the last, and how many are below the last (the range [first, last) holds them).
+        String ahead = "SELECT " + key + " AS k FROM ONLY " + table + " WHERE " + indexPredicate;
+        String bound = " ORDER BY " + key + " LIMIT ?) SELECT count(*), min(k)::text, max(k)::text,"
+                + " count(*) FILTER (WHERE k < (SELECT max(k) FROM s)) FROM s";
+        this.boundFirst = "WITH s AS (" + ahead + bound;
+        this.boundFrom = "WITH s AS (" + ahead + " AND " + key + " >= ?::" + keyType + bound;
+        // The DELETE of one range, read as a bitmap of its index entries: each heap page once, in block order, with
+        // the server's read-ahead. The planner would rather take a plain index scan (it prices a key range as
+        // adjacent pages when the key follows the heap order, but doomed rows are single rows on many pages), one
+        // random heap access per row: so index scans are off for that one statement. Then, in the same round
+        // trip and transaction, the bound of the next range (rows at or above this range's end are untouched).
+        String range = "DELETE FROM ONLY " + table + " WHERE " + partPredicate + " AND " + key + " >= ?::" + keyType
+                + " AND " + key;
+        String bitmapOnly = "SET LOCAL enable_indexscan = off; ";
+        String indexScansBack = "; SET LOCAL enable_indexscan TO DEFAULT";
+        this.deleteRange = bitmapOnly + range + " < ?::" + keyType + " AND " + doomedPredicate + indexScansBack
+                + "; " + boundFrom;
+        this.deleteTail = bitmapOnly + range + " <= ?::" + keyType + " AND " + doomedPredicate + indexScansBack;
+        String keptRange = select + " AND " + key + " >= ?::" + keyType + " AND " + key;
+        this.keptInRange = keptRange + " < ?::" + keyType + " AND " + doomedPredicate;
+        this.keptInTail = keptRange + " <= ?::" + keyType + " AND " + doomedPredicate;
+    }
+
+    /**
+     * The doomed rows ahead of a key, as far as the next batch goes: {@code rows} of them (at most limit + 1 are
+     * counted), keys from {@code first} to {@code last}. More than limit: the batch is [first, last), holding
+     * {@code below} rows; none below: the first limit + 1 rows share one key, which goes by position.
+     */
+    record Bound(long rows, String first, String last, long below) {
+        boolean none() {
+            return rows == 0;
+        }
+
+        /** All that is left fits in one batch: [first, last], last included. */
+        boolean tail(int limit) {
+            return rows <= limit;
+        }
+
+        /** The first limit + 1 rows share one key. */
+        boolean tied(int limit) {
+            return rows > limit && below == 0;
+        }
+
+        /** The rows the batch's range holds. */
+        long expected(int limit) {
+            return tail(limit) ? rows : below;
+        }
+    }
+
+    /** What a range DELETE did, and the bound of the range after it (null after the tail). */
+    record RangeBatch(long deleted, Bound next) {
+    }
+
+    /** The bound of the next batch from {@code from} on (null: from the first key). */
+    Bound bound(Connection connection, String from, int limit) throws SQLException {
+        if (from == null) {
+            return Jdbc.one(connection, boundFirst, KeysetStream::bound, limit + 1);
+        }
+        return Jdbc.one(connection, boundFrom, KeysetStream::bound, from, limit + 1);
+    }
+
+    /** Deletes the doomed rows of the bound's batch, in one statement; after a range, says what lies beyond it. */
+    RangeBatch deleteRange(Connection connection, Bound bound, int limit) throws SQLException {
+        if (bound.tail(limit)) {
+            return new RangeBatch(Jdbc.compound(connection, deleteTail, KeysetStream::bound, bound.first(),
+                    bound.last()).changed(), null);
+        }
+        Jdbc.Compound<Bound> done = Jdbc.compound(connection, deleteRange, KeysetStream::bound, bound.first(),
+                bound.last(), bound.last(), limit + 1);
+        return new RangeBatch(done.changed(), done.row());
+    }
+
+    /** In the range DELETE's transaction: the doomed rows of its range still there (kept without an error). */
+    List<PurgeStatements.Row> keptInRange(Connection connection, Bound bound, int limit) throws SQLException {
+        Jdbc.Row<PurgeStatements.Row> row = rs -> new PurgeStatements.Row(Tid.parse(rs.getString(1)), rs.getString(3));
+        return Jdbc.list(connection, bound.tail(limit) ? keptInTail : keptInRange, row, bound.first(), bound.last());
+    }
+
+    private static Bound bound(ResultSet rs) throws SQLException {
+        return new Bound(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4));
     }
 
     /** Where a batch stopped: the last row it picked. */

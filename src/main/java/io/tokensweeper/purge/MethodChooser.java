@@ -78,15 +78,18 @@ final class MethodChooser {
      */
     private Optional<KeysetStream> stream(DoomedRowPredicate.Part part) throws SQLException {
         // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
-        String predicate = part.column().type() == ColumnType.BOOLEAN
-                ? part.sql() + " AND " + part.column().quoted() : part.sql();
+        boolean flag = part.column().type() == ColumnType.BOOLEAN;
+        String predicate = flag ? part.sql() + " AND " + part.column().quoted() : part.sql();
+        // What the index holds, for counting ahead without the table: the same rows ("revoked" is true exactly when
+        // "revoked IS TRUE" is), in the form that lets the planner read the partial index alone.
+        String indexPredicate = flag ? part.column().quoted() : part.sql();
         for (KeyColumn key : keyCandidates(part.column())) {
             JsonNode plan = plan("SELECT ctid FROM ONLY " + target.qualifiedTable() + " WHERE " + predicate
                     + " ORDER BY " + key.quoted() + ", ctid LIMIT " + batchSize);
             Optional<String> index = indexScan(plan);
             if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
                 return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
-                        key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target)));
+                        indexPredicate, key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target)));
             }
         }
         return Optional.empty();

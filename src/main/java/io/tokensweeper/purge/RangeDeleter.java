@@ -131,17 +131,17 @@ final class RangeDeleter {
                 deleted[0] = statements.deleteAll(connection, start, end);
                 if (guard.check(connection)) {
                     checkedOnly = true;
-                    throw new NotCommitted();
+                    throw new RunProgress.NotCommitted();
                 }
                 if (deleted[0] > batch.size()) {
                     checkNext = true;
-                    throw new NotCommitted();
+                    throw new RunProgress.NotCommitted();
                 }
                 progress.deleted(deleted[0]);
                 progress.lap().advanceTo(end);
                 pacer.beforeCommit(connection);
             });
-        } catch (NotCommitted e) {
+        } catch (RunProgress.NotCommitted e) {
             if (checkNext) {
                 LOG.debug("Purge {}: {}..{} held {} doomed rows, more than batch.size {}: rolled back, done in"
                         + " bounded statements", target.job(), start, end, deleted[0], batch.size());
@@ -150,15 +150,6 @@ final class RangeDeleter {
             return null;
         }
         return new PurgeStatements.RangeResult(deleted[0], deleted[0], null);
-    }
-
-    /** Rolls back a statement the deleter must not commit; thrown inside {@link RunProgress#commit}. */
-    private static final class NotCommitted extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        NotCommitted() {
-            super(null, null, false, false);
-        }
     }
 
     private void split(Tid from, Tid to, DeleteFailure failure)

@@ -15,6 +15,15 @@ final class RunProgress {
         void run() throws SQLException;
     }
 
+    /** Thrown by a {@link Work} whose statement must not be committed: everything is rolled back, nothing failed. */
+    static final class NotCommitted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotCommitted() {
+            super(null, null, false, false);
+        }
+    }
+
     private final RunHistory history;
     private final long runId;
     /** One worker's share of a run with parallel workers: its batches write increments, not totals. */
