@@ -69,36 +69,36 @@ public final class Jdbc {
         }
     }
 
+    /** Reads what one statement of a {@link #compound} returned, its rows before the first. */
+    public interface Result {
+        void read(ResultSet rs) throws SQLException;
+    }
+
     /**
-     * Several statements separated by semicolons, sent together (one round trip): what they changed (the rows of
-     * their INSERTs, UPDATEs and DELETEs, summed) and the first row of the last one that returns rows (null when
-     * none does, or it returned no row).
+     * Several statements separated by semicolons, sent together (one round trip): the rows their INSERTs, UPDATEs
+     * and DELETEs changed, summed. The statements that return rows are read, in order, by {@code results}.
      */
-    public static <T> Compound<T> compound(Connection connection, String sql, Row<T> row, Object... parameters)
+    public static long compound(Connection connection, String sql, List<Result> results, Object... parameters)
             throws SQLException {
         try (PreparedStatement statement = prepare(connection, sql, parameters)) {
             long changed = 0;
-            T last = null;
+            int read = 0;
             boolean isResultSet = statement.execute();
             while (true) {
                 if (isResultSet) {
                     try (ResultSet rs = statement.getResultSet()) {
-                        last = rs.next() ? row.read(rs) : null;
+                        results.get(read++).read(rs);
                     }
                 } else {
                     int count = statement.getUpdateCount();
                     if (count == -1) {
-                        return new Compound<>(changed, last);
+                        return changed;
                     }
                     changed += count;
                 }
                 isResultSet = statement.getMoreResults();
             }
         }
-    }
-
-    /** What {@link #compound} returns. */
-    public record Compound<T>(long changed, T row) {
     }
 
     /** A statement whose result, if any, does not matter (a set_config, a lock function). */

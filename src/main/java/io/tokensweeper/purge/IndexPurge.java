@@ -163,12 +163,12 @@ final class IndexPurge {
             }
             KeysetStream.Bound range = bound;
             progress.commit(connection, () -> {
-                result[0] = stream.deleteRange(connection, range, limit);
-                boolean mayKeepSilently = guard.check(connection);
+                boolean[] mayKeepSilently = new boolean[1];
+                result[0] = stream.deleteRange(connection, range, limit, guard, mayKeepSilently);
                 if (result[0].deleted() > limit + limit / 2L) {
                     throw new RunProgress.NotCommitted();
                 }
-                if (result[0].deleted() < range.expected(limit) || mayKeepSilently) {
+                if (result[0].deleted() < range.expected(limit) || mayKeepSilently[0]) {
                     for (PurgeStatements.Row row : stream.keptInRange(connection, range, limit)) {
                         rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
                     }

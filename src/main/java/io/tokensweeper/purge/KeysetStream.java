@@ -4,6 +4,8 @@ import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -95,8 +97,7 @@ final class KeysetStream {
                 + " AND " + key;
         String bitmapOnly = "SET LOCAL enable_indexscan = off; ";
         String indexScansBack = "; SET LOCAL enable_indexscan TO DEFAULT";
-        this.deleteRange = bitmapOnly + range + " < ?::" + keyType + " AND " + doomedPredicate + indexScansBack
-                + "; " + boundFrom;
+        this.deleteRange = bitmapOnly + range + " < ?::" + keyType + " AND " + doomedPredicate + indexScansBack;
         this.deleteTail = bitmapOnly + range + " <= ?::" + keyType + " AND " + doomedPredicate + indexScansBack;
         String keptRange = select + " AND " + key + " >= ?::" + keyType + " AND " + key;
         this.keptInRange = keptRange + " < ?::" + keyType + " AND " + doomedPredicate;
@@ -141,15 +142,29 @@ final class KeysetStream {
         return Jdbc.one(connection, boundFrom, KeysetStream::bound, from, limit + 1);
     }
 
-    /** Deletes the doomed rows of the bound's batch, in one statement; after a range, says what lies beyond it. */
-    RangeBatch deleteRange(Connection connection, Bound bound, int limit) throws SQLException {
+    /**
+     * Deletes the doomed rows of the bound's batch, in one statement, then (same round trip) runs the guard's check,
+     * whose answer goes into {@code mayKeep[0]}, and after a range reads what lies beyond it.
+     */
+    RangeBatch deleteRange(Connection connection, Bound bound, int limit, TableGuard guard, boolean[] mayKeep)
+            throws SQLException {
+        // The guard's parameters hold nulls (no parent table): no List.of.
+        List<Object> parameters = new ArrayList<>(Arrays.asList(bound.first(), bound.last()));
+        parameters.addAll(Arrays.asList(guard.parameters(connection)));
         if (bound.tail(limit)) {
-            return new RangeBatch(Jdbc.compound(connection, deleteTail, KeysetStream::bound, bound.first(),
-                    bound.last()).changed(), null);
+            long deleted = Jdbc.compound(connection, deleteTail + "; " + TableGuard.QUERY,
+                    List.of(guard.verdictInto(mayKeep)), parameters.toArray());
+            return new RangeBatch(deleted, null);
         }
-        Jdbc.Compound<Bound> done = Jdbc.compound(connection, deleteRange, KeysetStream::bound, bound.first(),
-                bound.last(), bound.last(), limit + 1);
-        return new RangeBatch(done.changed(), done.row());
+        parameters.add(bound.last());
+        parameters.add(limit + 1);
+        Bound[] next = new Bound[1];
+        long deleted = Jdbc.compound(connection, deleteRange + "; " + TableGuard.QUERY + "; " + boundFrom,
+                List.of(guard.verdictInto(mayKeep), rs -> {
+                    rs.next();
+                    next[0] = bound(rs);
+                }), parameters.toArray());
+        return new RangeBatch(deleted, next[0]);
     }
 
     /** In the range DELETE's transaction: the doomed rows of its range still there (kept without an error). */

@@ -65,11 +65,17 @@ final class PurgeStatements {
     /**
      * Deletes every doomed row of [from, to) in one TID range scan, with no limit: the caller rolls it back when
      * it deleted more than a statement may ({@link OptimisticBound}). No RETURNING: it would fetch each deleted
-     * row once more.
+     * row once more. The guard's check goes in the same round trip, right after it: whether the table may keep
+     * rows silently goes into {@code mayKeep[0]}.
      */
-    long deleteAll(Connection connection, Tid from, Tid to) throws SQLException {
-        return Jdbc.update(connection, "DELETE FROM ONLY " + table + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
-                + predicate, from.toString(), to.toString());
+    long deleteAll(Connection connection, Tid from, Tid to, TableGuard guard, boolean[] mayKeep) throws SQLException {
+        Object[] check = guard.parameters(connection);
+        Object[] parameters = new Object[2 + check.length];
+        parameters[0] = from.toString();
+        parameters[1] = to.toString();
+        System.arraycopy(check, 0, parameters, 2, check.length);
+        return Jdbc.compound(connection, "DELETE FROM ONLY " + table + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
+                + predicate + "; " + TableGuard.QUERY, List.of(guard.verdictInto(mayKeep)), parameters);
     }
 
     /** Deletes one row if it is (still) doomed; 1 or 0. */

@@ -128,8 +128,9 @@ final class RangeDeleter {
         long[] deleted = new long[1];
         try {
             progress.commit(connection, () -> {
-                deleted[0] = statements.deleteAll(connection, start, end);
-                if (guard.check(connection)) {
+                boolean[] mayKeepSilently = new boolean[1];
+                deleted[0] = statements.deleteAll(connection, start, end, guard, mayKeepSilently);
+                if (mayKeepSilently[0]) {
                     checkedOnly = true;
                     throw new RunProgress.NotCommitted();
                 }

@@ -2,6 +2,7 @@ package io.tokensweeper.purge;
 
 import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,38 +43,62 @@ final class TableGuard {
     static final String DETACHED = "TS002";
 
     /**
-     * Throws (SQLState {@link #CHANGED}) when the table or its columns changed; otherwise says whether a DELETE on
-     * it may go past a doomed row without an error: an enabled BEFORE DELETE row trigger (it may return NULL) or a
-     * DELETE rule. Both need a lock that conflicts with the DELETE's, so the answer holds until the batch commits.
+     * Throws (SQLState {@link #CHANGED}) when the table or its columns changed, ({@link #DETACHED}) when the leaf
+     * partition left its table; otherwise says whether a DELETE on it may go past a doomed row without an error: an
+     * enabled BEFORE DELETE row trigger (it may return NULL) or a DELETE rule. Both need a lock that conflicts with
+     * the DELETE's, so the answer holds until the batch commits.
      */
     boolean check(Connection connection) throws SQLException {
-        String[] now = Jdbc.one(connection, "SELECT to_regclass(?)::oid::bigint, (SELECT string_agg(a.attname || ':'"
-                        + " || t.typname, ',' ORDER BY a.attname COLLATE \"C\") FROM pg_attribute a"
-                        + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::bigint::oid"
-                        + " AND a.attname = ANY (?) AND NOT a.attisdropped),"
-                        // tgtype bits: 1 row, 2 before, 8 delete
-                        + " EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ?::bigint::oid AND NOT tgisinternal"
-                        + " AND tgenabled <> 'D' AND tgtype::int & 11 = 11)"
-                        + " OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = ?::bigint::oid AND ev_type = '4')",
-                rs -> new String[] {rs.getString(1), rs.getString(2), Boolean.toString(rs.getBoolean(3))},
-                target.qualifiedTable(), tableOid, connection.createArrayOf("text", columnNames.toArray()), tableOid,
-                tableOid);
-        if (!Long.toString(tableOid).equals(now[0])) {
+        return Jdbc.one(connection, QUERY, this::verdict, parameters(connection));
+    }
+
+    /** The check as a query, to send right after a DELETE in the same round trip; {@link #verdict} reads its row. */
+    static final String QUERY = "SELECT to_regclass(?)::oid::bigint, (SELECT string_agg(a.attname || ':'"
+            + " || t.typname, ',' ORDER BY a.attname COLLATE \"C\") FROM pg_attribute a"
+            + " JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = ?::bigint::oid"
+            + " AND a.attname = ANY (?) AND NOT a.attisdropped),"
+            // tgtype bits: 1 row, 2 before, 8 delete
+            + " EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ?::bigint::oid AND NOT tgisinternal"
+            + " AND tgenabled <> 'D' AND tgtype::int & 11 = 11)"
+            + " OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = ?::bigint::oid AND ev_type = '4'),"
+            + " ?::text IS NULL OR EXISTS (SELECT 1 FROM pg_partition_ancestors(?::bigint::oid)"
+            + " WHERE relid = to_regclass(?))";
+
+    /** The parameters of {@link #QUERY}. */
+    Object[] parameters(Connection connection) throws SQLException {
+        String parent = target.partitionOf().orElse(null);
+        return new Object[] {target.qualifiedTable(), tableOid,
+                connection.createArrayOf("text", columnNames.toArray()), tableOid, tableOid, parent, tableOid, parent};
+    }
+
+    /** Reads the answer of {@link #QUERY} sent in a {@link Jdbc#compound}: as {@link #check}, into {@code mayKeep[0]}. */
+    Jdbc.Result verdictInto(boolean[] mayKeep) {
+        return rs -> {
+            if (!rs.next()) {
+                throw new SQLException("no row from the table check");
+            }
+            mayKeep[0] = verdict(rs);
+        };
+    }
+
+    /** Judges the row of {@link #QUERY}: as {@link #check}. */
+    private boolean verdict(ResultSet rs) throws SQLException {
+        if (tableOid != rs.getLong(1) || rs.wasNull()) {
             throw new SQLException("the table " + target.displayName() + " was replaced during the run (renamed,"
                     + " or dropped and created again); this run stops, the next one purges the table that has the"
                     + " name then", CHANGED);
         }
-        if (target.partitionOf().isPresent() && !Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM"
-                + " pg_partition_ancestors(?::bigint::oid) WHERE relid = to_regclass(?))", tableOid,
-                target.partitionOf().get())) {
+        if (!rs.getBoolean(4)) {
             throw new SQLException("the partition " + target.displayName() + " is no longer a partition of "
-                    + target.partitionOf().get() + " (detached during the run); it is left as it is", DETACHED);
+                    + target.partitionOf().orElse("its table") + " (detached during the run); it is left as it is",
+                    DETACHED);
         }
-        if (!expectedColumns.equals(now[1])) {
+        String columns = rs.getString(2);
+        if (!expectedColumns.equals(columns)) {
             throw new SQLException("the columns of " + target.displayName() + " changed during the run (were "
-                    + expectedColumns + ", now " + now[1] + "); this run stops before deleting by the old rules, the"
+                    + expectedColumns + ", now " + columns + "); this run stops before deleting by the old rules, the"
                     + " next one checks the table again", CHANGED);
         }
-        return Boolean.parseBoolean(now[2]);
+        return rs.getBoolean(3);
     }
 }
