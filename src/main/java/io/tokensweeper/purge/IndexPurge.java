@@ -140,7 +140,7 @@ final class IndexPurge {
      * One batch by key range: the doomed rows of [first key, last key) of the bound, deleted in one statement that
      * also reads the next range's bound, committed with the run's progress. Fewer deleted than the range held: the
      * rest were changed by the auth service, or kept without an error by a trigger or a rule, which is reported. A
-     * statement that deleted far more than the range held when it was bounded (rows that turned doomed in it since)
+     * statement that deleted more than batch.size rows (the range gained doomed rows since it was bounded)
      * is rolled back and the range goes by position; a failed one goes row by row. Returns whether rows were
      * deleted (a batch to pause after).
      */
@@ -165,7 +165,7 @@ final class IndexPurge {
             progress.commit(connection, () -> {
                 boolean[] mayKeepSilently = new boolean[1];
                 result[0] = stream.deleteRange(connection, range, limit, guard, mayKeepSilently);
-                if (result[0].deleted() > limit + limit / 2L) {
+                if (result[0].deleted() > limit) {
                     throw new RunProgress.NotCommitted();
                 }
                 if (result[0].deleted() < range.expected(limit) || mayKeepSilently[0]) {

@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * Chooses how a run finds its doomed rows, from what it measures before it starts. The heap walk reads every block
  * of the table, whatever is doomed: right for a backlog. The index walk reads only the doomed rows, through the
- * indexes of the expiry and marker columns, but reaches each by a random heap access: right when few rows are
- * doomed, which after the first run is every night. The planner's estimate of the doomed rows against the table's
+ * indexes of the expiry and marker columns, but each batch reads the heap pages of its own rows, scattered over the
+ * table: right when few rows are doomed, which after the first run is every night. The planner's estimate of the doomed rows against the table's
  * rows decides, at {@link #INDEX_WALK_MAX_FRACTION}; the planner also says whether each part of the predicate can be
  * read in key order through an index at all (no index: the heap walk, saying which index would help).
  */
