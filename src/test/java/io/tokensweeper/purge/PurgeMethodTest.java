@@ -293,6 +293,62 @@ class PurgeMethodTest {
         assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).isEqualTo(mustSurvive);
     }
 
+    @Test
+    void anIndexWalkKeyedByAUuidDeletesTheDoomedRows() {
+        TestDatabase db = POSTGRES.database();
+        // The revoked rows are walked by the uuid key of the partial index that names the marker: a key type the
+        // keyset accepts (its text reads back exactly), but one with no min()/max() aggregate.
+        db.execute("""
+                CREATE TABLE public.uuid_tokens (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tag text NOT NULL,
+                  expires_at timestamptz NOT NULL, revoked boolean NOT NULL DEFAULT false);
+                CREATE INDEX uuid_tokens_expires_at_idx ON public.uuid_tokens (expires_at);
+                CREATE INDEX uuid_tokens_revoked_idx ON public.uuid_tokens (id) WHERE revoked;
+                INSERT INTO public.uuid_tokens (tag, expires_at, revoked)
+                  SELECT 'revoked', now() + interval '1 day', true FROM generate_series(1, 300);
+                INSERT INTO public.uuid_tokens (tag, expires_at)
+                  SELECT 'expired', now() - interval '1 day' FROM generate_series(1, 300);
+                INSERT INTO public.uuid_tokens (tag, expires_at)
+                  SELECT 'live', now() + interval '1 day' FROM generate_series(1, 20000);
+                ANALYZE public.uuid_tokens;
+                """);
+        try {
+            CleanupFactory config = PurgeFixture.refreshTokensOnly("public", "uuid_tokens", "expires_at", "revoked");
+
+            PurgeResult result = PurgeFixture.start(db, config, batches(Way.INDEX, 100))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.method()).isEqualTo(PurgeMethod.INDEX);
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.rowsDeleted()).isEqualTo(600);
+            assertThat(db.queryLong("SELECT count(*) FROM public.uuid_tokens WHERE tag <> 'live'")).isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM public.uuid_tokens WHERE tag = 'live'")).isEqualTo(20_000);
+        } finally {
+            db.execute("DROP TABLE public.uuid_tokens");
+        }
+    }
+
+    @Test
+    void anIndexWalkBoundTooSlowForStatementTimeoutIsTriedAgainSmallerNotTheRunsEnd() {
+        TestDatabase db = POSTGRES.database();
+        // A million rows deleted and not vacuumed lie at the start of the expiry index: the first bound (an
+        // index-only scan read on its own, before any DELETE) must visit the heap for each dead entry, about
+        // 200 ms, past the 80 ms statement_timeout. Each try marks the entries it passed as dead, so it gets through.
+        db.execute("ALTER TABLE public.refresh_tokens SET (autovacuum_enabled = off)");
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'gone',"
+                + " now() - interval '10 days' - i * interval '1 ms' FROM generate_series(1, 1000000) i");
+        db.execute("DELETE FROM public.refresh_tokens WHERE tag = 'gone'");
+        PurgeFixture.seedTokens(db, "doomed", 1_000, true);
+        PurgeFixture.seedTokens(db, "live", 100, false);
+        BatchSettings batch = new BatchSettings(100, Duration.ZERO, Duration.ofMillis(40), Duration.ofMillis(80),
+                Duration.ofMinutes(5)).withMethod(Optional.of(PurgeMethod.INDEX));
+
+        PurgeResult result = PurgeFixture.start(db, CONFIG, batch).run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(1_000);
+        assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(100);
+    }
+
     private static int update(Connection connection, String sql, Long id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             if (id != null) {
