@@ -84,8 +84,10 @@ final class KeysetStream {
         // The next limit + 1 keys from a key on, read from the index only: how many rows lie ahead (at most
         // limit + 1), the first key, the last, and how many are below the last (the range [first, last) holds them).
         String ahead = "SELECT " + key + " AS k FROM ONLY " + table + " WHERE " + indexPredicate;
-        String bound = " ORDER BY " + key + " LIMIT ?) SELECT count(*), min(k)::text, max(k)::text,"
-                + " count(*) FILTER (WHERE k < (SELECT max(k) FROM s)) FROM s";
+        // No min()/max(): uuid has none. The first and last keys by the index's own order instead.
+        String bound = " ORDER BY " + key + " LIMIT ?), e AS (SELECT (SELECT k FROM s ORDER BY k LIMIT 1) AS lo,"
+                + " (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi) SELECT count(*), (SELECT lo::text FROM e),"
+                + " (SELECT hi::text FROM e), count(*) FILTER (WHERE k < (SELECT hi FROM e)) FROM s";
         this.boundFirst = "WITH s AS (" + ahead + bound;
         this.boundFrom = "WITH s AS (" + ahead + " AND " + key + " >= ?::" + keyType + bound;
         // The DELETE of one range, read as a bitmap of its index entries: each heap page once, in block order, with
