@@ -150,7 +150,13 @@ final class IndexPurge {
         KeysetStream.RangeBatch[] result = new KeysetStream.RangeBatch[1];
         try {
             if (bound == null) {
-                bound = stream.bound(connection, walk.from, limit);
+                try {
+                    bound = stream.bound(connection, walk.from, limit);
+                } catch (SQLException e) {
+                    // Read on its own, outside progress.commit: nothing else ends the transaction it aborted.
+                    Transactions.rollbackQuietly(connection);
+                    throw e;
+                }
             }
             if (bound.none()) {
                 connection.commit();
