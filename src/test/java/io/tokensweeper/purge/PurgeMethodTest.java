@@ -349,6 +349,110 @@ class PurgeMethodTest {
         assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(100);
     }
 
+    @Test
+    void theRangeWalkDeletesExactlyTheDoomedRowsWhateverTheTiesAndTheBatchSize() {
+        TestDatabase db = POSTGRES.database();
+        db.execute("""
+                CREATE FUNCTION public.keep_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF OLD.tag = 'kept' THEN RETURN NULL; END IF; RETURN OLD; END $$;
+                """);
+        // Live rows enough for the planner to walk the indexes.
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'filler', now() + interval '30 days'"
+                + " FROM generate_series(1, 30000)");
+        long seed = Long.getLong("rangeWalk.seed", new SplittableRandom().nextLong());
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int round = 0; round < 12; round++) {
+            db.execute("DELETE FROM public.sessions; DELETE FROM public.refresh_tokens WHERE tag <> 'filler';"
+                    + " TRUNCATE sweeper.cleanup_runs;"
+                    + " DROP TRIGGER IF EXISTS keep_kept ON public.refresh_tokens");
+            int keys = 1 + random.nextInt(40);
+            int rows = 50 + random.nextInt(500);
+            // Few distinct expiry minutes: long runs of equal keys, some longer than a batch.
+            db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT CASE WHEN random() < "
+                    + random.nextDouble() * 0.05 + " THEN 'kept' ELSE 'doomed' END, date_trunc('hour', now())"
+                    + " - interval '1 day' + (floor(random() * " + keys + ") * interval '1 minute'),"
+                    + " random() < 0.3 FROM generate_series(1, " + rows + ")");
+            db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'revoked',"
+                    + " date_trunc('hour', now()) + interval '1 day' + (floor(random() * " + keys + ")"
+                    + " * interval '1 minute'), true FROM generate_series(1, " + random.nextInt(300) + ")");
+            db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'live', now() + interval '1 hour'"
+                    + " + (floor(random() * " + keys + ") * interval '1 minute') FROM generate_series(1, 100)");
+            db.execute("INSERT INTO public.sessions (token_id) SELECT id FROM public.refresh_tokens"
+                    + " WHERE tag <> 'live' AND random() < " + random.nextDouble() * 0.03);
+            boolean trigger = random.nextBoolean();
+            if (trigger) {
+                db.execute("CREATE TRIGGER keep_kept BEFORE DELETE ON public.refresh_tokens"
+                        + " FOR EACH ROW EXECUTE FUNCTION public.keep_kept()");
+            } else {
+                db.execute("UPDATE public.refresh_tokens SET tag = 'doomed' WHERE tag = 'kept'");
+            }
+            db.execute("ANALYZE public.refresh_tokens");
+            long blocked = db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE tag NOT IN ('live', 'filler')"
+                    + " AND (tag = 'kept' OR id IN (SELECT token_id FROM public.sessions))");
+            Set<Long> expected = ids(db, "SELECT id FROM public.refresh_tokens WHERE tag IN ('live', 'kept', 'filler')"
+                    + " OR id IN (SELECT token_id FROM public.sessions)");
+            long doomed = db.queryLong("SELECT count(*) FROM public.refresh_tokens WHERE tag NOT IN ('live', 'filler')");
+            int size = 1 + random.nextInt(random.nextBoolean() ? 8 : 60);
+            String what = "seed " + seed + " round " + round + ": " + rows + " rows on " + keys + " keys, batch "
+                    + size + (trigger ? ", keeping trigger" : "");
+
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, size))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.method()).as(what).isEqualTo(PurgeMethod.INDEX);
+            assertThat(ids(db, "SELECT id FROM public.refresh_tokens")).as(what).isEqualTo(expected);
+            assertThat(result.rowsSkipped()).as(what).isEqualTo(blocked);
+            assertThat(result.rowsDeleted()).as(what).isEqualTo(doomed - blocked);
+            assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
+                    .as(what).isEqualTo(result.rowsDeleted());
+        }
+    }
+
+    @Test
+    void theRangeWalkOverNaiveTimestampsWithARetentionDeletesExactlyTheDoomedRows() {
+        TestDatabase db = POSTGRES.database();
+        // Naive New York times (the session is elsewhere), a used_at marker with a day's retention: every bound
+        // and every range carries both comparisons of each cutoff. Keys tied by the minute, batches of 7.
+        db.execute("""
+                CREATE TABLE public.resets (id serial PRIMARY KEY, tag text NOT NULL,
+                  expires_at timestamp NOT NULL, used_at timestamp NULL);
+                CREATE INDEX ON public.resets (expires_at);
+                CREATE INDEX ON public.resets (used_at);
+                INSERT INTO public.resets (tag, expires_at) SELECT 'filler',
+                  (now() AT TIME ZONE 'America/New_York') + interval '30 days' FROM generate_series(1, 30000);
+                INSERT INTO public.resets (tag, expires_at, used_at) SELECT 'mixed',
+                  date_trunc('minute', now() AT TIME ZONE 'America/New_York') - interval '1 day'
+                    + (floor(random() * 120) - 60) * interval '1 minute' + interval '30 seconds',
+                  CASE WHEN random() < 0.5 THEN date_trunc('minute', now() AT TIME ZONE 'America/New_York')
+                    - interval '1 day' + (floor(random() * 120) - 60) * interval '1 minute' + interval '30 seconds'
+                  END FROM generate_series(1, 2000);
+                ANALYZE public.resets;
+                """);
+        try {
+            CleanupFactory config = PurgeFixture.passwordResetsOnly("public", "resets", "expires_at", "used_at");
+            config.getPasswordResets().setTimestampZone(java.time.ZoneId.of("America/New_York"));
+            config.getPasswordResets().setRetention(io.dropwizard.util.Duration.days(1));
+            String doomed = "coalesce((expires_at AT TIME ZONE 'America/New_York') < now() - interval '1 day'"
+                    + " OR (used_at AT TIME ZONE 'America/New_York') < now() - interval '1 day', false)";
+            Set<Long> survivors = ids(db, "SELECT id FROM public.resets WHERE NOT " + doomed);
+            long doomedRows = db.queryLong("SELECT count(*) FROM public.resets WHERE " + doomed);
+
+            PurgeResult result = PurgeFixture.start(db, config, batches(Way.INDEX, 7))
+                    .run(JobName.PASSWORD_RESETS, PurgeRequest.cli(false));
+
+            assertThat(result.method()).isEqualTo(PurgeMethod.INDEX);
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            // Rows within a minute of a cutoff may turn doomed while the test runs; none may go that was live
+            // at the start unless it is doomed now.
+            Set<Long> left = ids(db, "SELECT id FROM public.resets");
+            assertThat(ids(db, "SELECT id FROM public.resets WHERE " + doomed)).isEmpty();
+            assertThat(left).isSubsetOf(survivors);
+            assertThat(result.rowsDeleted()).isGreaterThanOrEqualTo(doomedRows);
+        } finally {
+            db.execute("DROP TABLE public.resets");
+        }
+    }
+
     private static int update(Connection connection, String sql, Long id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             if (id != null) {
