@@ -453,6 +453,38 @@ class PurgeMethodTest {
         }
     }
 
+    @Test
+    void theIndexWalksPlannerSettingDoesNotReachTheTablesTriggers() {
+        TestDatabase db = POSTGRES.database();
+        // Distinct keys: every batch is a key range.
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'doomed', now() - i * interval '1 second'"
+                + " FROM generate_series(1, 2000) i");
+        PurgeFixture.seedTokens(db, "live", 30_000, false);
+        db.execute("ANALYZE public.refresh_tokens");
+        // An audit trigger's own queries (and the foreign keys' actions) are planned while the DELETE runs: the
+        // index walk's "no index scans" for its own DELETE must not become theirs (a max() or an ORDER BY ...
+        // LIMIT in a trigger would read its whole table for every row deleted).
+        db.execute("""
+                CREATE TABLE public.trigger_settings (setting text);
+                CREATE FUNCTION public.log_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.trigger_settings VALUES (current_setting('enable_indexscan')); RETURN OLD; END $$;
+                CREATE TRIGGER log_setting AFTER DELETE ON public.refresh_tokens
+                  FOR EACH ROW EXECUTE FUNCTION public.log_setting();
+                """);
+        try {
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, 500))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.rowsDeleted()).isEqualTo(2_000);
+            assertThat(db.queryString("SELECT string_agg(DISTINCT setting, ',') FROM public.trigger_settings"))
+                    .isEqualTo("on");
+        } finally {
+            db.execute("DROP TRIGGER log_setting ON public.refresh_tokens; DROP FUNCTION public.log_setting();"
+                    + " DROP TABLE public.trigger_settings");
+        }
+    }
+
     private static int update(Connection connection, String sql, Long id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             if (id != null) {
