@@ -485,6 +485,49 @@ class PurgeMethodTest {
         }
     }
 
+    @Test
+    void noIndexWalkStatementDeletesFarMoreThanABatchEvenOneRolledBack() {
+        TestDatabase db = POSTGRES.database();
+        // As in the test of a range that gained rows, but the auth service revokes 2,000 rows in the tail's range
+        // (a tenant's tokens at once): the tail's DELETE has no LIMIT, and deletes (locks, logs, fires triggers
+        // for) all 2,050 rows before the walk sees the count and rolls it back.
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'revoked',"
+                + " date_trunc('minute', now()) + i * interval '1 minute' + interval '1 day', true"
+                + " FROM generate_series(1, 150) i");
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'late',"
+                + " date_trunc('minute', now()) + interval '1 day' + interval '101 minutes' + (i % 40) * interval '1 second',"
+                + " false FROM generate_series(1, 2000) i");
+        PurgeFixture.seedTokens(db, "live", 30_000, false);
+        db.execute("ANALYZE public.refresh_tokens");
+        // A sequence is not rolled back: it keeps the most rows any DELETE statement removed, committed or not.
+        db.execute("""
+                CREATE SEQUENCE public.max_statement_rows MINVALUE 0 START 0;
+                CREATE FUNCTION public.log_statement_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM setval('public.max_statement_rows', greatest((SELECT last_value FROM
+                  public.max_statement_rows), (SELECT count(*) FROM gone))); RETURN NULL; END $$;
+                CREATE TRIGGER log_statement_rows AFTER DELETE ON public.refresh_tokens
+                  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.log_statement_rows();
+                CREATE FUNCTION public.revoke_late() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN UPDATE public.refresh_tokens SET revoked = true WHERE tag = 'late'; RETURN NULL; END $$;
+                CREATE TRIGGER revoke_late AFTER UPDATE ON sweeper.cleanup_runs FOR EACH ROW
+                  WHEN (OLD.batches = 0 AND NEW.batches = 1) EXECUTE FUNCTION public.revoke_late();
+                """);
+        try {
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, 100))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.rowsDeleted()).isEqualTo(2_150);
+            assertThat(db.queryLong("SELECT last_value FROM public.max_statement_rows")).isLessThanOrEqualTo(150);
+        } finally {
+            db.execute("""
+                    DROP TRIGGER revoke_late ON sweeper.cleanup_runs; DROP FUNCTION public.revoke_late();
+                    DROP TRIGGER log_statement_rows ON public.refresh_tokens; DROP FUNCTION public.log_statement_rows();
+                    DROP SEQUENCE public.max_statement_rows;
+                    """);
+        }
+    }
+
     private static int update(Connection connection, String sql, Long id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             if (id != null) {
