@@ -64,6 +64,8 @@ final class IndexPurge {
      * shared by more rows than a batch holds, by position after {@code after}.
      */
     private static final class Walk {
+        /** The table's rows go by position from the first (see {@link KeysetStream#byRange}). */
+        private final boolean positionOnly;
         private String from;
         /** What lies ahead of {@code from}, when the last statement read it; null: to be read. */
         private KeysetStream.Bound bound;
@@ -71,8 +73,12 @@ final class IndexPurge {
         private String tiedKey;
         private boolean done;
 
+        Walk(boolean positionOnly) {
+            this.positionOnly = positionOnly;
+        }
+
         boolean byPosition() {
-            return after != null;
+            return positionOnly || after != null;
         }
 
         /** The rows of {@code key} (and beyond) go by position from the first. */
@@ -86,7 +92,7 @@ final class IndexPurge {
         void positionBatchEnded(KeysetStream.Position last) {
             if (last == null) {
                 done = true;
-            } else if (last.key().equals(tiedKey)) {
+            } else if (positionOnly || last.key().equals(tiedKey)) {
                 after = last;
             } else {
                 // Past the shared key: back to ranges, from the key it stopped in (its rows before the stop are gone).
@@ -102,7 +108,7 @@ final class IndexPurge {
         connection.setAutoCommit(false);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
         for (KeysetStream stream : streams) {
-            Walk walk = new Walk();
+            Walk walk = new Walk(!stream.byRange());
             while (!walk.done) {
                 if (stopSignal.isStopRequested()) {
                     return RunOutcome.STOPPED;
@@ -171,7 +177,7 @@ final class IndexPurge {
             progress.commit(connection, () -> {
                 boolean[] mayKeepSilently = new boolean[1];
                 result[0] = stream.deleteRange(connection, range, limit, guard, mayKeepSilently);
-                if (result[0].deleted() > limit) {
+                if (result[0].grown() || result[0].deleted() > limit) {
                     throw new RunProgress.NotCommitted();
                 }
                 if (result[0].deleted() < range.expected(limit) || mayKeepSilently[0]) {
@@ -183,8 +189,8 @@ final class IndexPurge {
                 pacer.beforeCommit(connection);
             });
         } catch (RunProgress.NotCommitted e) {
-            LOG.debug("Purge {}: the range from {} held {} doomed rows, more than batch.size {}: rolled back, done by"
-                    + " position", target.job(), bound.first(), result[0].deleted(), limit);
+            LOG.debug("Purge {}: the range from {} gained rows since it was bounded, more than batch.size {}: done"
+                    + " by position", target.job(), bound.first(), limit);
             walk.byPosition(bound.first());
             return false;
         } catch (SQLException e) {

@@ -20,6 +20,8 @@ import java.util.List;
  * (key, ctid) order, each batch picking the next rows by position ({@link #deleteNext}).
  */
 final class KeysetStream {
+    /** The transaction-local setting a range's recount goes into, for its DELETE to read. */
+    private static final String RANGE_ROWS = "token_sweeper.range_rows";
     /** Key types whose text form reads back exactly: the keyset position travels as text. */
     static final List<String> KEY_TYPES = List.of("int2", "int4", "int8", "uuid", "timestamp", "timestamptz");
 
@@ -35,6 +37,7 @@ final class KeysetStream {
     }
 
     private final String label;
+    private final boolean byRange;
     private final String index;
     private final String firstBatch;
     private final String nextBatch;
@@ -54,10 +57,12 @@ final class KeysetStream {
      * @param keyType its pg_type name, one of {@link #KEY_TYPES}
      * @param indexPredicate the part as the index reads it without the table (a boolean marker as the partial
      *                       index's own "WHERE revoked"): what the range bounds are counted with
+     * @param byRange        whether batches may be key ranges; false: every batch goes by position
      */
     KeysetStream(String label, String index, String table, String partPredicate, String indexPredicate, String key,
-                 String keyType, String keyExpression, String doomedPredicate) {
+                 String keyType, String keyExpression, String doomedPredicate, boolean byRange) {
         this.label = label;
+        this.byRange = byRange;
         this.index = index;
         String select = "SELECT ctid::text AS picked_tid, " + key + "::text AS picked_key, " + keyExpression
                 + " FROM ONLY " + table
@@ -95,12 +100,21 @@ final class KeysetStream {
         // adjacent pages when the key follows the heap order, but doomed rows are single rows on many pages), one
         // random heap access per row: so index scans are off for that one statement. Then, in the same round
         // trip and transaction, the bound of the next range (rows at or above this range's end are untouched).
-        String range = "DELETE FROM ONLY " + table + " WHERE " + partPredicate + " AND " + key + " >= ?::" + keyType
-                + " AND " + key;
+        // The range was bounded a statement (and a pause) ago: first the index alone counts it again, at most
+        // limit + 1, into a transaction-local setting, and the DELETE runs only if that is at most limit (a
+        // one-time filter: otherwise it reads nothing), so rows the auth service turned doomed in the range since
+        // are never deleted past the bound, not even in a statement later rolled back.
+        String recount = "SELECT set_config('" + RANGE_ROWS + "', (SELECT count(*) FROM (SELECT 1 FROM ONLY " + table
+                + " WHERE " + indexPredicate + " AND " + key + " >= ?::" + keyType + " AND " + key + " %s ?::" + keyType
+                + " LIMIT ?) c)::text, true); ";
+        String range = "DELETE FROM ONLY " + table + " WHERE current_setting('" + RANGE_ROWS + "')::bigint <= ? AND "
+                + partPredicate + " AND " + key + " >= ?::" + keyType + " AND " + key;
         String bitmapOnly = "SET LOCAL enable_indexscan = off; ";
         String indexScansBack = "; SET LOCAL enable_indexscan TO DEFAULT";
-        this.deleteRange = bitmapOnly + range + " < ?::" + keyType + " AND " + doomedPredicate + indexScansBack;
-        this.deleteTail = bitmapOnly + range + " <= ?::" + keyType + " AND " + doomedPredicate + indexScansBack;
+        this.deleteRange = recount.formatted("<") + bitmapOnly + range + " < ?::" + keyType + " AND "
+                + doomedPredicate + indexScansBack;
+        this.deleteTail = recount.formatted("<=") + bitmapOnly + range + " <= ?::" + keyType + " AND "
+                + doomedPredicate + indexScansBack;
         String keptRange = select + " AND " + key + " >= ?::" + keyType + " AND " + key;
         this.keptInRange = keptRange + " < ?::" + keyType + " AND " + doomedPredicate;
         this.keptInTail = keptRange + " <= ?::" + keyType + " AND " + doomedPredicate;
@@ -132,8 +146,11 @@ final class KeysetStream {
         }
     }
 
-    /** What a range DELETE did, and the bound of the range after it (null after the tail). */
-    record RangeBatch(long deleted, Bound next) {
+    /**
+     * What a range DELETE did, and the bound of the range after it (null after the tail); {@code grown}: the range
+     * held more than limit rows when it was to be deleted, and the DELETE did not run.
+     */
+    record RangeBatch(long deleted, Bound next, boolean grown) {
     }
 
     /** The bound of the next batch from {@code from} on (null: from the first key). */
@@ -151,22 +168,28 @@ final class KeysetStream {
     RangeBatch deleteRange(Connection connection, Bound bound, int limit, TableGuard guard, boolean[] mayKeep)
             throws SQLException {
         // The guard's parameters hold nulls (no parent table): no List.of.
-        List<Object> parameters = new ArrayList<>(Arrays.asList(bound.first(), bound.last()));
+        List<Object> parameters = new ArrayList<>(Arrays.asList(bound.first(), bound.last(), limit + 1, limit,
+                bound.first(), bound.last()));
         parameters.addAll(Arrays.asList(guard.parameters(connection)));
+        long[] rows = new long[1];
+        Jdbc.Result recounted = rs -> {
+            rs.next();
+            rows[0] = Long.parseLong(rs.getString(1));
+        };
         if (bound.tail(limit)) {
             long deleted = Jdbc.compound(connection, deleteTail + "; " + TableGuard.QUERY,
-                    List.of(guard.verdictInto(mayKeep)), parameters.toArray());
-            return new RangeBatch(deleted, null);
+                    List.of(recounted, guard.verdictInto(mayKeep)), parameters.toArray());
+            return new RangeBatch(deleted, null, rows[0] > limit);
         }
         parameters.add(bound.last());
         parameters.add(limit + 1);
         Bound[] next = new Bound[1];
         long deleted = Jdbc.compound(connection, deleteRange + "; " + TableGuard.QUERY + "; " + boundFrom,
-                List.of(guard.verdictInto(mayKeep), rs -> {
+                List.of(recounted, guard.verdictInto(mayKeep), rs -> {
                     rs.next();
                     next[0] = bound(rs);
                 }), parameters.toArray());
-        return new RangeBatch(deleted, next[0]);
+        return new RangeBatch(deleted, next[0], rows[0] > limit);
     }
 
     /** In the range DELETE's transaction: the doomed rows of its range still there (kept without an error). */
@@ -209,6 +232,11 @@ final class KeysetStream {
 
     String label() {
         return label;
+    }
+
+    /** Whether batches may be key ranges ({@link #deleteRange}); false: all go by position ({@link #deleteNext}). */
+    boolean byRange() {
+        return byRange;
     }
 
     String index() {

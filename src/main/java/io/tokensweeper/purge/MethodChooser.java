@@ -42,8 +42,14 @@ final class MethodChooser {
             return MethodChoice.heap("batch.method: heap");
         }
         List<KeysetStream> streams = new ArrayList<>();
+        // A key range is deleted with index scans off, a setting the table's row triggers and rules would run under
+        // too, and counted by the DELETE's command tag, which a rule may make another table's: such tables go by
+        // position, whose statements count the rows they remove.
+        boolean byRange = !Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid ="
+                + " ?::bigint::oid AND NOT tgisinternal AND tgtype::int & 9 = 9) OR EXISTS (SELECT 1 FROM pg_rewrite"
+                + " WHERE ev_class = ?::bigint::oid AND ev_type = '4')", tableOid, tableOid);
         for (DoomedRowPredicate.Part part : DoomedRowPredicate.parts(target)) {
-            Optional<KeysetStream> stream = stream(part);
+            Optional<KeysetStream> stream = stream(part, byRange);
             if (stream.isEmpty()) {
                 return MethodChoice.heap("no index reads the rows " + part.label() + " in order (an index on "
                         + part.column().quoted() + (part.column().type() == ColumnType.BOOLEAN
@@ -52,7 +58,8 @@ final class MethodChooser {
             }
             streams.add(stream.get());
         }
-        String indexes = String.join(", ", streams.stream().map(KeysetStream::index).toList());
+        String indexes = String.join(", ", streams.stream().map(KeysetStream::index).toList())
+                + (byRange ? "" : " (batches by position: the table has DELETE row triggers or rules)");
         if (configured.equals(Optional.of(PurgeMethod.INDEX))) {
             return new MethodChoice(PurgeMethod.INDEX, "batch.method: index (" + indexes + ")", streams);
         }
@@ -76,7 +83,7 @@ final class MethodChooser {
      * The part walked through an index, if the planner reads it so: in key order (an index scan), or, for a
      * small part, a bitmap of its index entries sorted; never by reading the table.
      */
-    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part) throws SQLException {
+    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part, boolean byRange) throws SQLException {
         // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
         boolean flag = part.column().type() == ColumnType.BOOLEAN;
         String predicate = flag ? part.sql() + " AND " + part.column().quoted() : part.sql();
@@ -89,7 +96,8 @@ final class MethodChooser {
             Optional<String> index = indexScan(plan);
             if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
                 return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
-                        indexPredicate, key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target)));
+                        indexPredicate, key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target),
+                        byRange));
             }
         }
         return Optional.empty();

@@ -546,8 +546,12 @@ class PurgeMethodTest {
             PurgeResult result = PurgeFixture.start(db, CONFIG, batches(way, 100))
                     .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
+            // Such a table goes by position, whose statements count what they remove (RETURNING): PostgreSQL
+            // refuses them under a DO INSTEAD rule, and the run fails saying so, as the heap walk does; nothing is
+            // counted as deleted.
             assertThat(PurgeFixture.countTokens(db, "tag = 'doomed'")).isEqualTo(300);
-            assertThat(result.rowsSkipped()).as(result.summary()).isEqualTo(300);
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(result.summary()).contains("cannot perform DELETE RETURNING");
             assertThat(result.rowsDeleted()).as(result.summary()).isZero();
         } finally {
             db.execute("DROP RULE soft_delete ON public.refresh_tokens");
