@@ -146,8 +146,8 @@ final class IndexPurge {
      * One batch by key range: the doomed rows of [first key, last key) of the bound, deleted in one statement that
      * also reads the next range's bound, committed with the run's progress. Fewer deleted than the range held: the
      * rest were changed by the auth service, or kept without an error by a trigger or a rule, which is reported. A
-     * statement that deleted more than batch.size rows (the range gained doomed rows since it was bounded)
-     * is rolled back and the range goes by position; a failed one goes row by row. Returns whether rows were
+     * range that holds more than batch.size rows when it is to be deleted (it gained doomed rows since it was
+     * bounded) is not deleted, and goes by position; a failed one goes row by row. Returns whether rows were
      * deleted (a batch to pause after).
      */
     private boolean rangeBatch(KeysetStream stream, Walk walk)
