@@ -161,8 +161,12 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                         if (c.baseline()) {
                             results.add(report(runner.baseline(c, TEMPLATE, baselineSeconds * 1000L)));
                         }
+                        Map<Scenario, ScenarioResult> byScenario = new LinkedHashMap<>();
+                        for (Scenario scenario : runOrder(c.scenarios())) {
+                            byScenario.put(scenario, report(runner.run(c, scenario, TEMPLATE)));
+                        }
                         for (Scenario scenario : c.scenarios()) {
-                            results.add(report(runner.run(c, scenario, TEMPLATE)));
+                            results.add(byScenario.get(scenario));
                         }
                         done.put(c, new BenchReport.CaseResult(c, template, results));
                         parts.add(new BenchReport.Part((matrix.contains(c) ? "" : "growth: ") + c.title() + ", "
@@ -189,6 +193,18 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                 embedded.close();
             }
         }
+    }
+
+    /**
+     * The order scenarios run in: the single DELETE last. Measured on a 2,000,000-row backlog, the scenario run
+     * right after it took 19% (creation-ordered) and 27% (scattered) longer than the same scenario run later in
+     * the case, whatever came before that one (bench/FINDINGS.md); reported in the plan's order.
+     */
+    static List<Scenario> runOrder(List<Scenario> scenarios) {
+        List<Scenario> order = new ArrayList<>(scenarios.stream()
+                .filter(s -> !s.name().equals(Scenario.SINGLE_DELETE)).toList());
+        scenarios.stream().filter(s -> s.name().equals(Scenario.SINGLE_DELETE)).forEach(order::add);
+        return order;
     }
 
     private static List<BenchCase> concat(List<BenchCase> a, List<BenchCase> b) {

@@ -131,6 +131,17 @@ class BenchReportTest {
     }
 
     @Test
+    void theSingleDeleteRunsLastTheOthersInThePlansOrder() {
+        List<Scenario> plan = BenchPlan.backlogScenarios(SETTINGS);
+        List<Scenario> order = BenchCommand.runOrder(plan);
+
+        assertThat(plan.get(0).name()).isEqualTo(Scenario.SINGLE_DELETE);
+        assertThat(order).hasSameSizeAs(plan);
+        assertThat(order.get(order.size() - 1).name()).isEqualTo(Scenario.SINGLE_DELETE);
+        assertThat(order.subList(0, order.size() - 1)).containsExactlyElementsOf(plan.subList(1, plan.size()));
+    }
+
+    @Test
     void theGrowthStudyReusesTheMatrixAtItsOwnSizeOnly() {
         List<BenchCase> matrix = BenchPlan.matrix(6_000_000, SETTINGS);
         for (BenchCase growth : BenchPlan.growth(6_000_000, SETTINGS)) {
