@@ -48,11 +48,6 @@ public record PacingSettings(boolean enabled, Duration maxPause, Duration maxWai
         return !maxReplicationLag.isZero();
     }
 
-    public PacingSettings withEnabled(boolean newEnabled) {
-        return new PacingSettings(newEnabled, maxPause, maxWait, probeInterval, latencyFactor, maxReplicationLag,
-                checkpoints);
-    }
-
     public PacingSettings withMaxPause(Duration newMaxPause) {
         return new PacingSettings(enabled, newMaxPause, maxWait, probeInterval, latencyFactor, maxReplicationLag,
                 checkpoints);
