@@ -409,6 +409,38 @@ class PurgeMethodTest {
     }
 
     @Test
+    void anIndexWalkOnATableWithoutRowTriggersDeletesKeyRangesAsBitmapScans() {
+        TestDatabase db = POSTGRES.database();
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'doomed', now() - i * interval '1 second'"
+                + " FROM generate_series(1, 2000) i");
+        PurgeFixture.seedTokens(db, "live", 30_000, false);
+        db.execute("ANALYZE public.refresh_tokens");
+        // A statement-level trigger sees the setting each DELETE statement ran under: a key range's DELETE runs with
+        // index scans off (a bitmap heap scan), a delete by position (the walk without ranges) with them on.
+        db.execute("""
+                CREATE TABLE public.statement_settings (setting text);
+                CREATE FUNCTION public.log_statement_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.statement_settings VALUES (current_setting('enable_indexscan')); RETURN NULL;
+                END $$;
+                CREATE TRIGGER log_statement_setting AFTER DELETE ON public.refresh_tokens
+                  FOR EACH STATEMENT EXECUTE FUNCTION public.log_statement_setting();
+                """);
+        try {
+            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, 500))
+                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(result.rowsDeleted()).isEqualTo(2_000);
+            assertThat(result.batches()).isEqualTo(4);
+            assertThat(db.queryString("SELECT string_agg(DISTINCT setting, ',') FROM public.statement_settings"))
+                    .isEqualTo("off");
+        } finally {
+            db.execute("DROP TRIGGER log_statement_setting ON public.refresh_tokens;"
+                    + " DROP FUNCTION public.log_statement_setting(); DROP TABLE public.statement_settings");
+        }
+    }
+
+    @Test
     void theIndexWalksPlannerSettingDoesNotReachTheTablesTriggers() {
         TestDatabase db = POSTGRES.database();
         // Distinct keys: every batch is a key range.
