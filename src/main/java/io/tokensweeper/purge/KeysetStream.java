@@ -168,9 +168,8 @@ final class KeysetStream {
     RangeBatch deleteRange(Connection connection, Bound bound, int limit, TableGuard guard, boolean[] mayKeep)
             throws SQLException {
         // The guard's parameters hold nulls (no parent table): no List.of.
-        List<Object> parameters = new ArrayList<>(Arrays.asList(bound.first(), bound.last(), limit + 1, limit,
-                bound.first(), bound.last()));
-        parameters.addAll(Arrays.asList(guard.parameters(connection)));
+        List<Object> parameters = new ArrayList<>(Arrays.asList(guard.parametersAfter(connection, bound.first(),
+                bound.last(), limit + 1, limit, bound.first(), bound.last())));
         long[] rows = new long[1];
         Jdbc.Result recounted = rs -> {
             rs.next();

@@ -69,13 +69,9 @@ final class PurgeStatements {
      * rows silently goes into {@code mayKeep[0]}.
      */
     long deleteAll(Connection connection, Tid from, Tid to, TableGuard guard, boolean[] mayKeep) throws SQLException {
-        Object[] check = guard.parameters(connection);
-        Object[] parameters = new Object[2 + check.length];
-        parameters[0] = from.toString();
-        parameters[1] = to.toString();
-        System.arraycopy(check, 0, parameters, 2, check.length);
         return Jdbc.compound(connection, "DELETE FROM ONLY " + table + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
-                + predicate + "; " + TableGuard.QUERY, List.of(guard.verdictInto(mayKeep)), parameters);
+                + predicate + "; " + TableGuard.QUERY, List.of(guard.verdictInto(mayKeep)),
+                guard.parametersAfter(connection, from.toString(), to.toString()));
     }
 
     /** Deletes one row if it is (still) doomed; 1 or 0. */

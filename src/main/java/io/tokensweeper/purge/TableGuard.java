@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -63,6 +64,14 @@ final class TableGuard {
             + " OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = ?::bigint::oid AND ev_type = '4'),"
             + " ?::text IS NULL OR EXISTS (SELECT 1 FROM pg_partition_ancestors(?::bigint::oid)"
             + " WHERE relid = to_regclass(?))";
+
+    /** The parameters of statements followed by {@link #QUERY} in one round trip: theirs, then the check's. */
+    Object[] parametersAfter(Connection connection, Object... statements) throws SQLException {
+        Object[] check = parameters(connection);
+        Object[] all = Arrays.copyOf(statements, statements.length + check.length);
+        System.arraycopy(check, 0, all, statements.length, check.length);
+        return all;
+    }
 
     /** The parameters of {@link #QUERY}. */
     Object[] parameters(Connection connection) throws SQLException {
