@@ -335,21 +335,24 @@ class AdversarialPurgeTest {
     @Test
     void aParallelRunWhoseWorkerDiesCountsEveryRowItsWorkersDeleted() throws Exception {
         TestDatabase db = POSTGRES.database();
-        seed("doomed", 4_000, true);
+        // Enough rows that the run is still going when a poll catches the worker inside a batch (a batch is a few
+        // milliseconds of every 20).
+        seed("doomed", 20_000, true);
         CompletableFuture<PurgeResult> run = slowRunUnderWay(db,
                 PurgeFixture.SMALL_BATCHES.withSize(20).withPause(Duration.ofMillis(20)).withWorkers(2));
         // The worker that does not hold the fence loses its session in the middle of a batch (its transaction has
         // written); the other one stops at its next statement.
-        await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong("SELECT count(pg_terminate_backend(pid))"
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                .until(() -> db.queryLong("SELECT count(pg_terminate_backend(pid))"
                 + " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 + " AND backend_xid IS NOT NULL AND pid NOT IN (SELECT pid FROM pg_locks"
                 + " WHERE locktype = 'advisory' AND classid = " + 0x5357 + ")") > 0);
         PurgeResult result = run.get(60, TimeUnit.SECONDS);
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.FAILED);
-        assertThat(result.rowsDeleted()).isEqualTo(4_000 - count("true"));
+        assertThat(result.rowsDeleted()).isEqualTo(20_000 - count("true"));
         assertThat(db.queryLong("SELECT rows_deleted FROM sweeper.cleanup_runs WHERE id = ?", result.runId()))
-                .as("history counts").isEqualTo(4_000 - count("true"));
+                .as("history counts").isEqualTo(20_000 - count("true"));
     }
 
     /**
