@@ -92,7 +92,8 @@ final class PartitionDrop {
 
     /** Whether the leaf would go whole now, and why; empty when it stays (it is then purged row by row). */
     Optional<Verdict> judge(Connection connection, Partitions.Leaf leaf) throws SQLException {
-        record Facts(String bound, boolean direct, long siblings, boolean parentHasDefault, boolean keyIsExpiry) {
+        record Facts(String bound, boolean direct, long siblings, boolean parentHasDefault, boolean keyIsExpiry,
+                     String timeRangeKeyType) {
         }
         Facts facts = Jdbc.one(connection, "SELECT pg_get_expr(c.relpartbound, c.oid),"
                         + " EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent = ?::bigint::oid"
@@ -100,10 +101,14 @@ final class PartitionDrop {
                         + " (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = ?::bigint::oid),"
                         + " p.partdefid <> 0,"
                         + " p.partstrat = 'r' AND p.partnatts = 1 AND (SELECT a.attname FROM pg_attribute a"
-                        + "   WHERE a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]) = ?"
+                        + "   WHERE a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]) = ?,"
+                        + " (SELECT t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                        + "   WHERE p.partstrat = 'r' AND p.partnatts = 1 AND a.attrelid = p.partrelid"
+                        + "   AND a.attnum = p.partattrs[0] AND t.typname IN ('timestamptz', 'timestamp', 'date'))"
                         + " FROM pg_class c, pg_partitioned_table p WHERE c.oid = ?::bigint::oid AND c.relkind = 'r'"
                         + " AND p.partrelid = ?::bigint::oid",
-                rs -> new Facts(rs.getString(1), rs.getBoolean(2), rs.getLong(3), rs.getBoolean(4), rs.getBoolean(5)),
+                rs -> new Facts(rs.getString(1), rs.getBoolean(2), rs.getLong(3), rs.getBoolean(4), rs.getBoolean(5),
+                        rs.getString(6)),
                 parentOid, parentOid, target.expiresAt().name(), leaf.oid(), parentOid);
         if (leaf.isDefault() || !facts.direct() || facts.siblings() < 2 || facts.parentHasDefault()
                 || facts.bound() == null) {
@@ -123,10 +128,28 @@ final class PartitionDrop {
                 }
             }
         }
-        if (!anyKept(connection, leaf.schema(), leaf.table())) {
-            return Optional.of(new Verdict(facts.bound(), "every row doomed (checked)"));
+        // Otherwise only a past time range: a partition new rows can still go to (a future or current range, a hash
+        // or list partition, one pre-created empty) must stay, or the auth service's inserts into it would fail.
+        if (facts.timeRangeKeyType() != null && rangeEnded(connection, facts.bound(), facts.timeRangeKeyType())
+                && !anyKept(connection, leaf.schema(), leaf.table())) {
+            return Optional.of(new Verdict(facts.bound(), "every row doomed (checked) in a time range that has ended"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether a RANGE partition on one time column ({@code timestamptz}, {@code timestamp} or {@code date}) ends
+     * before now (a day before now for a zoneless key, whatever zone it is written in), so that rows stamped now can
+     * no longer go to it.
+     */
+    private static boolean rangeEnded(Connection connection, String bound, String keyType) throws SQLException {
+        Matcher upper = UPPER_BOUND.matcher(bound);
+        if (!upper.matches()) {
+            return false;
+        }
+        String value = upper.group(1).replace("''", "'");
+        return Jdbc.oneBoolean(connection, "timestamptz".equals(keyType) ? "SELECT ?::timestamptz <= now()"
+                : "SELECT ?::timestamp + interval '1 day' <= now()::timestamp", value);
     }
 
     /** Whether the table holds a row that is not doomed (NULL is never doomed). */

@@ -174,9 +174,33 @@ class PartitionDropTest {
         assertThat(db.queryLong("SELECT count(*) FROM public.rc_feb")).isEqualTo(1);
         assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'live'")).isEqualTo(151);
         Map<String, PartitionRun> reported = partitionsOf(service, result.runId());
-        assertThat(reported.get("public.rc_jan").note()).isEqualTo("dropped whole: every row doomed (checked)");
+        assertThat(reported.get("public.rc_jan").note())
+                .isEqualTo("dropped whole: every row doomed (checked) in a time range that has ended");
         assertThat(reported.get("public.rc_feb").dropped()).isFalse();
         assertThat(reported.get("public.rc_feb").rowsDeleted()).isEqualTo(400);
+    }
+
+    @Test
+    void aPartitionNewRowsCanStillGoToIsNeverDroppedEvenWhenNothingInItIsLive() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        // Pre-created for next year (pg_partman's premake): empty, so nothing in it is live; and this month's range,
+        // every row of it revoked. Dropping either would make the auth service's inserts into that range fail.
+        db.execute("CREATE TABLE public.rc_next PARTITION OF public.rc FOR VALUES FROM"
+                + " (date_trunc('year', now()) + interval '1 year') TO (date_trunc('year', now()) + interval '13 months')");
+        db.execute("CREATE TABLE public.rc_now PARTITION OF public.rc FOR VALUES FROM (date_trunc('month', now()))"
+                + " TO (date_trunc('month', now()) + interval '1 month')");
+        db.execute("INSERT INTO public.rc (tag, created_at, expires_at, revoked) SELECT 'revoked', now(),"
+                + " now() + interval '30 days', true FROM generate_series(1, 20)");
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+
+        PurgeResult result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rc_next")).isTrue();
+        assertThat(exists(db, "public.rc_now")).isTrue();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_now")).isZero();
+        assertThat(exists(db, "public.rc_jan")).isFalse();
+        db.execute("INSERT INTO public.rc (tag, created_at, expires_at) VALUES ('new', now(), now() + interval '1 day')");
     }
 
     @Test
