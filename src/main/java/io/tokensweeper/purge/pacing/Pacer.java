@@ -181,6 +181,7 @@ public final class Pacer {
             readings = DatabaseProbes.read(connection, settings.watchesReplication(), settings.checkpoints());
         } catch (SQLException e) {
             databaseProbeFailed = true;
+            control.forgetLag();
             LOG.warn("{}: pacing could not read replication lag and checkpoints ({}); for the rest of the run it"
                     + " watches only its batches' latency and lock waiters", run, e.getMessage());
             return null;

@@ -158,6 +158,14 @@ final class PacingControl {
         return lastLag;
     }
 
+    /**
+     * The lag can no longer be read (its probe failed): the last reading is not kept as a standing sign for the rest
+     * of the run.
+     */
+    void forgetLag() {
+        lastLag = null;
+    }
+
     private boolean lagging(Duration lag) {
         return settings.watchesReplication() && lag != null && lag.compareTo(settings.maxReplicationLag()) > 0;
     }

@@ -169,6 +169,20 @@ class PacingControlTest {
     }
 
     @Test
+    void aLagThatCanNoLongerBeReadIsNoStandingSign() {
+        PacingControl control = new PacingControl(PacingSettings.DEFAULT, Duration.ZERO, SIZE);
+        healthy(control, 10);
+        assertThat(batch(control, 10, 1_000, 10, new Health(-1, Duration.ofSeconds(12), -1)).signs())
+                .containsExactly("replication lag 12s, over 5s");
+        assertThat(batch(control, 10, 1_000, 10, Health.UNKNOWN).signs()).as("between two readings, the last holds")
+                .containsExactly("replication lag 12s, over 5s");
+
+        control.forgetLag();
+
+        assertThat(batch(control, 10, 1_000, 10, Health.UNKNOWN).signs()).isEmpty();
+    }
+
+    @Test
     void aRequestedCheckpointIsPressureForThirtySeconds() {
         PacingControl control = new PacingControl(PacingSettings.DEFAULT, Duration.ZERO, SIZE);
         assertThat(control.afterBatch(10 * MS, 1_000, 10, new Health(-1, null, 40), 0).signs())
