@@ -181,6 +181,8 @@ final class PartitionDrop {
                     Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " CONCURRENTLY");
                 } catch (SQLException e) {
                     if (!detachPending(connection, leaf)) {
+                        LOG.warn("Purge {} run {}: could not detach partition {} to drop it ({}); its rows are deleted"
+                                + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
                         return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
                     }
                     finalizeDetach(connection, parent, table, leaf.displayName(), e);

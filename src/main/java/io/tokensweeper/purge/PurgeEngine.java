@@ -375,8 +375,8 @@ public final class PurgeEngine {
             commit(connection);
         } catch (SQLException e) {
             Transactions.rollbackQuietly(connection);
-            LOG.debug("Purge {} run {}: could not judge partition {} for a drop", target.job(), progress.runId(),
-                    leaf.displayName(), e);
+            LOG.warn("Purge {} run {}: could not judge partition {} for a drop ({}); its rows are deleted row by row",
+                    target.job(), progress.runId(), leaf.displayName(), e.getMessage());
             return new PartitionDrop.Outcome(false, 0, "not judged for a drop (" + e.getMessage()
                     + "); purged row by row");
         }
