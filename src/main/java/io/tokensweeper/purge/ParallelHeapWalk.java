@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The heap walk with {@code batch.workers} sessions at once: a single DELETE uses one backend, a database server
@@ -25,6 +27,8 @@ import javax.sql.DataSource;
  * left unfinished when it wraps around.
  */
 final class ParallelHeapWalk {
+    private static final Logger LOG = LoggerFactory.getLogger(ParallelHeapWalk.class);
+
     private final DataSource dataSource;
     private final FencedSession session;
     private final PurgeTarget target;
@@ -69,6 +73,7 @@ final class ParallelHeapWalk {
         List<Future<RunProgress>> workers = new ArrayList<>();
         // A worker's share holds only what it committed: it counts whether the worker finished or failed.
         List<RunProgress> shares = new ArrayList<>();
+        boolean returning = false;
         try {
             for (int i = 0; i < batch.workers(); i++) {
                 int worker = i + 1;
@@ -100,7 +105,9 @@ final class ParallelHeapWalk {
             if (first != null) {
                 throw new IllegalStateException("a purge worker failed: " + first, first);
             }
-            return finished();
+            boolean done = finished();
+            returning = true;
+            return done;
         } catch (InterruptedException e) {
             failed.set(true);
             throw e;
@@ -110,7 +117,12 @@ final class ParallelHeapWalk {
             // No worker may go on past the run: the fenced session is about to be released.
             if (!threads.awaitTermination(batch.lockTimeout().plus(batch.statementTimeout()).toMillis(),
                     TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("purge workers did not stop within lockTimeout + statementTimeout");
+                String stuck = "purge workers did not stop within lockTimeout + statementTimeout";
+                LOG.error("Purge {} run {}: {}", target.job(), progress.runId(), stuck);
+                // A failure already on its way out is the run's error; this one must not replace it.
+                if (returning) {
+                    throw new IllegalStateException(stuck);
+                }
             }
         }
     }
