@@ -169,7 +169,7 @@ final class IndexPurge {
                 walk.done = true;
                 return false;
             }
-            if (bound.tied(limit)) {
+            if (bound.tied()) {
                 walk.byPosition(bound.first());
                 return false;
             }
@@ -177,11 +177,11 @@ final class IndexPurge {
             progress.commit(connection, () -> {
                 boolean[] mayKeepSilently = new boolean[1];
                 result[0] = stream.deleteRange(connection, range, limit, guard, mayKeepSilently);
-                if (result[0].grown() || result[0].deleted() > limit) {
+                if (result[0].grown(limit) || result[0].deleted() > limit) {
                     throw new RunProgress.NotCommitted();
                 }
-                if (result[0].deleted() < range.expected(limit) || mayKeepSilently[0]) {
-                    for (PurgeStatements.Row row : stream.keptInRange(connection, range, limit)) {
+                if (result[0].deleted() < result[0].held() || mayKeepSilently[0]) {
+                    for (PurgeStatements.Row row : stream.keptInRange(connection, range)) {
                         rowDeleter.skip(row, RowDeleter.KEPT_SILENTLY);
                     }
                 }
@@ -209,7 +209,7 @@ final class IndexPurge {
         timedRows = result[0].deleted();
         walk.from = bound.last();
         walk.bound = result[0].next();
-        walk.done = bound.tail(limit);
+        walk.done = bound.tail();
         return true;
     }
 

@@ -86,15 +86,12 @@ final class KeysetStream {
         String kept = select + " AND (" + key + ", ctid) <= (?::" + keyType + ", ?::tid) AND " + doomedPredicate;
         this.keptFirst = kept;
         this.keptNext = kept + after;
-        // The next limit + 1 keys from a key on, read from the index only: how many rows lie ahead (at most
-        // limit + 1), the first key, the last, and how many are below the last (the range [first, last) holds them).
-        String ahead = "SELECT " + key + " AS k FROM ONLY " + table + " WHERE " + indexPredicate;
-        // No min()/max(): uuid has none. The first and last keys by the index's own order instead.
-        String bound = " ORDER BY " + key + " LIMIT ?), e AS (SELECT (SELECT k FROM s ORDER BY k LIMIT 1) AS lo,"
-                + " (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi) SELECT count(*), (SELECT lo::text FROM e),"
-                + " (SELECT hi::text FROM e), count(*) FILTER (WHERE k < (SELECT hi FROM e)) FROM s";
-        this.boundFirst = "WITH s AS (" + ahead + bound;
-        this.boundFrom = "WITH s AS (" + ahead + " AND " + key + " >= ?::" + keyType + bound;
+        // Where the next batch ends, from the index alone (index-only scans, nothing materialized): the first key
+        // from a key on, the key of the (limit + 1)-th row (the range [first, that key) then holds at most limit
+        // rows), and, when there is no such row (all that is left fits in one batch), the last key. No min()/max():
+        // uuid has none; the index's own order instead. One statement: the three read one snapshot.
+        this.boundFirst = bound(table, indexPredicate, key);
+        this.boundFrom = bound(table, indexPredicate + " AND " + key + " >= ?::" + keyType, key);
         // The DELETE of one range, read as a bitmap of its index entries: each heap page once, in block order, with
         // the server's read-ahead. The planner would rather take a plain index scan (it prices a key range as
         // adjacent pages when the key follows the heap order, but doomed rows are single rows on many pages), one
@@ -120,45 +117,50 @@ final class KeysetStream {
         this.keptInTail = keptRange + " <= ?::" + keyType + " AND " + doomedPredicate;
     }
 
+    private static String bound(String table, String where, String key) {
+        String keys = "(SELECT " + key + " AS k FROM ONLY " + table + " WHERE " + where + " ORDER BY " + key;
+        return "WITH b AS MATERIALIZED (SELECT " + firstKey(keys + " LIMIT 1)") + " AS first, "
+                + firstKey(keys + " OFFSET ? LIMIT 1)") + " AS beyond) SELECT first::text,"
+                + " coalesce(beyond, " + firstKey(keys + " DESC LIMIT 1)") + ")::text, beyond IS NULL FROM b";
+    }
+
+    private static String firstKey(String keys) {
+        return "(SELECT k FROM " + keys + " AS r)";
+    }
+
     /**
-     * The doomed rows ahead of a key, as far as the next batch goes: {@code rows} of them (at most limit + 1 are
-     * counted), keys from {@code first} to {@code last}. More than limit: the batch is [first, last), holding
-     * {@code below} rows; none below: the first limit + 1 rows share one key, which goes by position.
+     * Where the next batch ends: keys from {@code first} (null: no doomed row is left); unless {@code tail}, the
+     * batch is [first, last), last being the key of the (limit + 1)-th row; a tail holds all that is left,
+     * [first, last], last included.
      */
-    record Bound(long rows, String first, String last, long below) {
+    record Bound(String first, String last, boolean tail) {
         boolean none() {
-            return rows == 0;
+            return first == null;
         }
 
-        /** All that is left fits in one batch: [first, last], last included. */
-        boolean tail(int limit) {
-            return rows <= limit;
-        }
-
-        /** The first limit + 1 rows share one key. */
-        boolean tied(int limit) {
-            return rows > limit && below == 0;
-        }
-
-        /** The rows the batch's range holds. */
-        long expected(int limit) {
-            return tail(limit) ? rows : below;
+        /** The first limit + 1 rows share one key (the key types' text forms read back exactly). */
+        boolean tied() {
+            return !tail && first.equals(last);
         }
     }
 
     /**
-     * What a range DELETE did, and the bound of the range after it (null after the tail); {@code grown}: the range
-     * held more than limit rows when it was to be deleted, and the DELETE did not run.
+     * What a range DELETE did: the rows it deleted of the {@code held} doomed rows its range held just before (the
+     * recount), and the bound of the range after it (null after the tail); {@code grown}: the range held more than
+     * limit rows when it was to be deleted, and the DELETE did not run.
      */
-    record RangeBatch(long deleted, Bound next, boolean grown) {
+    record RangeBatch(long deleted, long held, Bound next) {
+        boolean grown(int limit) {
+            return held > limit;
+        }
     }
 
     /** The bound of the next batch from {@code from} on (null: from the first key). */
     Bound bound(Connection connection, String from, int limit) throws SQLException {
         if (from == null) {
-            return Jdbc.one(connection, boundFirst, KeysetStream::bound, limit + 1);
+            return Jdbc.one(connection, boundFirst, KeysetStream::bound, limit);
         }
-        return Jdbc.one(connection, boundFrom, KeysetStream::bound, from, limit + 1);
+        return Jdbc.one(connection, boundFrom, KeysetStream::bound, from, from, limit, from);
     }
 
     /**
@@ -175,30 +177,29 @@ final class KeysetStream {
             rs.next();
             rows[0] = Long.parseLong(rs.getString(1));
         };
-        if (bound.tail(limit)) {
+        if (bound.tail()) {
             long deleted = Jdbc.compound(connection, deleteTail + "; " + TableGuard.QUERY,
                     List.of(recounted, guard.verdictInto(mayKeep)), parameters.toArray());
-            return new RangeBatch(deleted, null, rows[0] > limit);
+            return new RangeBatch(deleted, rows[0], null);
         }
-        parameters.add(bound.last());
-        parameters.add(limit + 1);
+        parameters.addAll(List.of(bound.last(), bound.last(), limit, bound.last()));
         Bound[] next = new Bound[1];
         long deleted = Jdbc.compound(connection, deleteRange + "; " + TableGuard.QUERY + "; " + boundFrom,
                 List.of(recounted, guard.verdictInto(mayKeep), rs -> {
                     rs.next();
                     next[0] = bound(rs);
                 }), parameters.toArray());
-        return new RangeBatch(deleted, next[0], rows[0] > limit);
+        return new RangeBatch(deleted, rows[0], next[0]);
     }
 
     /** In the range DELETE's transaction: the doomed rows of its range still there (kept without an error). */
-    List<PurgeStatements.Row> keptInRange(Connection connection, Bound bound, int limit) throws SQLException {
+    List<PurgeStatements.Row> keptInRange(Connection connection, Bound bound) throws SQLException {
         Jdbc.Row<PurgeStatements.Row> row = rs -> new PurgeStatements.Row(Tid.parse(rs.getString(1)), rs.getString(3));
-        return Jdbc.list(connection, bound.tail(limit) ? keptInTail : keptInRange, row, bound.first(), bound.last());
+        return Jdbc.list(connection, bound.tail() ? keptInTail : keptInRange, row, bound.first(), bound.last());
     }
 
     private static Bound bound(ResultSet rs) throws SQLException {
-        return new Bound(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4));
+        return new Bound(rs.getString(1), rs.getString(2), rs.getBoolean(3));
     }
 
     /** Where a batch stopped: the last row it picked. */
