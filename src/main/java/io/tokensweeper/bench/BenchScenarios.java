@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one scenario on a fresh clone of a template: the purge alone, or the live workload around it (or
@@ -53,6 +54,7 @@ final class BenchScenarios {
             Scenario.PreparedPurge purge;
             try {
                 purge = scenario.purger().prepare(pool);
+                awaitFilled(pool);
                 flushIdleSessions(pool);
             } catch (Exception | Error e) {
                 pool.close();
@@ -123,6 +125,18 @@ final class BenchScenarios {
         long mark = workload.flushStats();
         db.settleStats();
         return mark;
+    }
+
+    /**
+     * Waits (at most 30 s) until the pool has opened all its connections, which it does in the background from its
+     * start: a backend starting up while a purge is timed takes CPU from it (a service's pool is long filled).
+     */
+    private static void awaitFilled(HikariDataSource pool) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pool.getHikariPoolMXBean().getTotalConnections() < pool.getMaximumPoolSize()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     /**
