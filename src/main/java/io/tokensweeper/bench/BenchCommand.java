@@ -51,8 +51,8 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
         subparser.addArgument("--rate").type(Integer.class).setDefault(200)
                 .help("live workload, statements per second (default 200)");
         subparser.addArgument("--out").setDefault("bench").help("where RESULTS.md and the charts go");
-        subparser.addArgument("--tuned-batch-size").dest("tunedBatchSize").type(Integer.class).setDefault(20_000)
-                .help("batch size of the tuned backlog run (default 20,000)");
+        subparser.addArgument("--tuned-batch-size").dest("tunedBatchSize").type(Integer.class).setDefault(50_000)
+                .help("batch size of the tuned backlog run (default 50,000)");
         subparser.addArgument("--gentle-pause-ms").dest("gentlePauseMs").type(Integer.class).setDefault(20)
                 .help("pause between batches of the latency-first backlog run (default 20 ms)");
         subparser.addArgument("--baseline-seconds").dest("baselineSeconds").type(Integer.class).setDefault(10)

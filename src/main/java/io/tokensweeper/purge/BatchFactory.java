@@ -25,7 +25,7 @@ public class BatchFactory {
 
     @Min(1)
     @Max(100_000)
-    private int size = 10_000;
+    private int size = 20_000;
 
     @NotNull
     @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS)

@@ -22,7 +22,7 @@ class DashboardSettingsTest {
         String page = DashboardPage.render("n1", "c", true, List.of(), List.of(), List.of(), batch, NOW);
 
         assertThat(page).contains("Purge settings of this node")
-                .contains("<code>cleanup.batch.size</code></td><td>10000<")
+                .contains("<code>cleanup.batch.size</code></td><td>20000<")
                 .contains("<code>cleanup.batch.pause</code></td><td>200ms<")
                 .contains("<code>cleanup.pacing.enabled</code></td><td>true<")
                 .contains("<code>cleanup.pacing.maxPause</code></td><td>5s<")

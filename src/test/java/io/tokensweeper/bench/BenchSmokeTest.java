@@ -40,8 +40,8 @@ class BenchSmokeTest {
                 .contains("## Scattered, steady state, no workload: 37 of 3,000 rows doomed (1.23%)")
                 .contains("| no purge (live workload alone) |  | 0 |")
                 .containsPattern("\\| single DELETE \\(pg_cron / @Cron\\) \\| Seq Scan \\| 1,[0-9]{3} \\|")
-                .containsPattern("\\| token-sweeper, defaults \\(batch 10000\\) \\| heap walk, [0-9]+ batch(es)? \\| 1,[0-9]{3} \\|")
-                .contains("token-sweeper, batch 20000").contains("![live workload latency")
+                .containsPattern("\\| token-sweeper, defaults \\(batch 20000\\) \\| heap walk, [0-9]+ batch(es)? \\| 1,[0-9]{3} \\|")
+                .contains("token-sweeper, batch 50000").contains("![live workload latency")
                 .contains("| 2,000 | backlog |").contains("| 3,000 | steady state |")
                 .contains("- Backlog, from 2,000 to 3,000 rows (×1.5): single DELETE time")
                 .contains("![seconds and pages per deleted row against table size](cost-by-size.png)")
@@ -52,11 +52,11 @@ class BenchSmokeTest {
                 .containsPattern("\\| token-sweeper, defaults \\+ dropDoomedPartitions \\| heap walk, [0-9]+ batch(es)?"
                         + " \\| 1,5[0-9]{2} \\| [0-9.]+ \\| [0-9.]+ \\| [0-9]+ \\| [0-9.]+ \\| [0-9,]+ \\| 13 \\|")
                 // pages are counted on a plain table (its own only leaf) as on a partitioned one
-                .containsPattern("\\| token-sweeper, defaults \\(batch 10000\\) \\| [^|]+ \\| [0-9,]+ \\| [0-9.]+ \\|"
+                .containsPattern("\\| token-sweeper, defaults \\(batch 20000\\) \\| [^|]+ \\| [0-9,]+ \\| [0-9.]+ \\|"
                         + " [0-9,]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [1-9][0-9,]* \\+ [0-9,]+ \\|");
         // Without the workload nothing else changes the table: both purges delete exactly the doomed rows.
         Matcher steady = Pattern.compile("## Scattered, steady state, no workload: (\\d+) of.*?\\| single DELETE"
-                + " [^\\n]*? \\| (\\d+) \\| [^\\n]*\\n\\| token-sweeper, defaults \\(batch 10000\\) \\| [^|]+ \\| (\\d+) \\|",
+                + " [^\\n]*? \\| (\\d+) \\| [^\\n]*\\n\\| token-sweeper, defaults \\(batch 20000\\) \\| [^|]+ \\| (\\d+) \\|",
                 Pattern.DOTALL).matcher(results);
         assertThat(steady.find()).as(results).isTrue();
         assertThat(steady.group(2)).isEqualTo(steady.group(1));
