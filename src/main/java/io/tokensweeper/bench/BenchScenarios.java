@@ -56,6 +56,7 @@ final class BenchScenarios {
                 purge = scenario.purger().prepare(pool);
                 awaitFilled(pool);
                 flushIdleSessions(pool);
+                BenchDatabase.syncDisks();
             } catch (Exception | Error e) {
                 pool.close();
                 throw e;
