@@ -56,7 +56,7 @@ final class PartitionDropFixture {
                 INSERT INTO public.rc (tag, created_at, expires_at) SELECT CASE WHEN i % 2 = 0 THEN 'doomed' ELSE 'live' END,
                   timestamptz '2026-03-10' + i * interval '1 minute',
                   now() + CASE WHEN i % 2 = 0 THEN -1 ELSE 1 END * interval '1 day' FROM generate_series(1, 300) i;
-                TRUNCATE sweeper.cleanup_runs;
+                TRUNCATE sweeper.cleanup_runs, sweeper.partition_drops;
                 """);
     }
 
