@@ -58,8 +58,8 @@ class EmbeddedDefaultApplicationTest {
         List<String> tables = strings("SELECT table_name FROM information_schema.tables"
                 + " WHERE table_schema = 'sweeper' ORDER BY 1");
 
-        assertThat(tables).contains("cleanup_runs", "flyway_schema_history", "qrtz_job_details", "qrtz_triggers",
-                "qrtz_cron_triggers", "qrtz_fired_triggers", "qrtz_scheduler_state", "qrtz_locks");
+        assertThat(tables).contains("cleanup_runs", "partition_drops", "flyway_schema_history", "qrtz_job_details",
+                "qrtz_triggers", "qrtz_cron_triggers", "qrtz_fired_triggers", "qrtz_scheduler_state", "qrtz_locks");
         assertThat(strings("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
                 + " AND table_name LIKE 'qrtz%'")).isEmpty();
     }

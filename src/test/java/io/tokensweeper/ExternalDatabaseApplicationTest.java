@@ -54,6 +54,6 @@ class ExternalDatabaseApplicationTest {
         assertThat(POSTGRES.database().queryLong("SELECT count(*) FROM information_schema.tables"
                 + " WHERE table_schema = 'sweeper' AND table_name LIKE 'qrtz%'")).isEqualTo(11);
         assertThat(POSTGRES.database().queryLong("SELECT count(*) FROM sweeper.flyway_schema_history"
-                + " WHERE success AND type = 'SQL'")).isEqualTo(7);
+                + " WHERE success AND type = 'SQL'")).isEqualTo(8);
     }
 }

@@ -19,10 +19,12 @@ import org.slf4j.LoggerFactory;
  * while the target has no default partition (PostgreSQL cannot detach concurrently then). Every row is doomed when
  * the partition key is the expiry column alone and the partition's upper bound is expired by the database's clock
  * (with a day of margin for a {@code timestamp} column, whose daylight-saving gaps do not read in order), or else
- * when no row of it is not doomed. Then: {@code DETACH PARTITION ... CONCURRENTLY} on its own autocommit
- * connection, and in one transaction {@code LOCK TABLE} (nothing can be added any more), the check again, and
- * {@code DROP TABLE}, with the run's progress. A row that is not doomed found then (it came between the first check
- * and the detach) rolls that back, and the partition is attached again with the same bounds and purged row by row.
+ * when no row of it is not doomed. Then: the drop is recorded in partition_drops, {@code DETACH PARTITION ...
+ * CONCURRENTLY} runs on its own autocommit connection, and in one transaction {@code LOCK TABLE} (nothing can be
+ * added any more), the check again, and {@code DROP TABLE}, with the run's progress and the end of the record. A row
+ * that is not doomed found then (it came between the first check and the detach) rolls that back, and the partition
+ * is attached again with the same bounds and purged row by row. A drop whose node died half way is finished by the
+ * next run ({@link PendingPartitionDrops}).
  */
 final class PartitionDrop {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionDrop.class);
@@ -40,14 +42,16 @@ final class PartitionDrop {
     private final PurgeTarget target;
     private final long parentOid;
     private final BatchSettings batch;
+    private final PartitionDropLog log;
     private final Consumer<Partitions.Leaf> beforeDetach;
 
-    PartitionDrop(DataSource dataSource, PurgeTarget target, long parentOid, BatchSettings batch,
+    PartitionDrop(DataSource dataSource, PurgeTarget target, long parentOid, BatchSettings batch, PartitionDropLog log,
                   Consumer<Partitions.Leaf> beforeDetach) {
         this.dataSource = dataSource;
         this.target = target;
         this.parentOid = parentOid;
         this.batch = batch;
+        this.log = log;
         this.beforeDetach = beforeDetach;
     }
 
@@ -159,93 +163,48 @@ final class PartitionDrop {
     }
 
     /**
-     * Detaches the leaf concurrently, checks it again under a lock and drops it, with the run's progress in the same
-     * transaction; attaches it again with its bounds when a row that is not doomed is there or the drop fails.
+     * Records the drop (committed, so that a node dying from here on leaves what the next run needs to finish it),
+     * detaches the leaf concurrently, then drops it or attaches it again ({@link DetachedPartition}).
      */
     Outcome drop(Partitions.Leaf leaf, Verdict verdict, RunProgress progress) throws SQLException, RunFailedException {
-        String parent = target.qualifiedTable();
-        String table = Sql.identifier(leaf.schema()) + "." + Sql.identifier(leaf.table());
-        try (Connection connection = dataSource.getConnection()) {
+        try (WorkerSession session = WorkerSession.forPartitionDdl(dataSource, batch)) {
+            Connection connection = session.connection();
+            PartitionDropLog.Entry entry = log.record(connection, target, leaf, verdict, progress.runId());
+            LOG.info("Purge {} run {}: detaching partition {} to drop it: {}", target.job(), progress.runId(),
+                    leaf.displayName(), verdict.reason());
+            beforeDetach.accept(leaf);
             try {
-                connection.setAutoCommit(true);
-                // DETACH ... CONCURRENTLY waits for every transaction that may still see the partition: give it the
-                // statement timeout for that, not the (short) lock timeout, which would leave it half done.
-                Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, false),"
-                        + " set_config('statement_timeout', ?, false)", batch.statementTimeout().toMillis() + "ms",
-                        batch.statementTimeout().toMillis() + "ms");
-                // Said before, so that a node dying between the detach and the drop leaves a trace of the table.
-                LOG.info("Purge {} run {}: detaching partition {} to drop it: {}", target.job(), progress.runId(),
-                        leaf.displayName(), verdict.reason());
-                beforeDetach.accept(leaf);
-                try {
-                    Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " CONCURRENTLY");
-                } catch (SQLException e) {
-                    if (!detachPending(connection, leaf)) {
-                        LOG.warn("Purge {} run {}: could not detach partition {} to drop it ({}); its rows are deleted"
-                                + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
-                        return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
-                    }
-                    finalizeDetach(connection, parent, table, leaf.displayName(), e);
+                Jdbc.execute(connection, "ALTER TABLE " + entry.qualifiedParent() + " DETACH PARTITION "
+                        + entry.qualifiedTable() + " CONCURRENTLY");
+            } catch (SQLException e) {
+                if (!detachPending(connection, leaf.oid())) {
+                    log.forget(connection, entry);
+                    LOG.warn("Purge {} run {}: could not detach partition {} to drop it ({}); its rows are deleted"
+                            + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
+                    return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
                 }
-                connection.setAutoCommit(false);
-                long[] dropped = new long[1];
-                try {
-                    progress.commit(connection, () -> {
-                        Jdbc.execute(connection, "LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE");
-                        long[] counts = Jdbc.one(connection, "SELECT count(*), count(*) FILTER (WHERE ("
-                                + DoomedRowPredicate.sql(target) + ") IS NOT TRUE) FROM ONLY " + table,
-                                rs -> new long[] {rs.getLong(1), rs.getLong(2)});
-                        if (counts[1] > 0) {
-                            throw new SQLException(counts[1] + " row(s) that are not doomed appeared in it", "TS003");
-                        }
-                        Jdbc.execute(connection, "DROP TABLE " + table);
-                        dropped[0] = counts[0];
-                        progress.deleted(counts[0]);
-                    });
-                } catch (SQLException e) {
-                    connection.setAutoCommit(true);
-                    try {
-                        Jdbc.execute(connection, "ALTER TABLE " + parent + " ATTACH PARTITION " + table + " "
-                                + verdict.bound());
-                    } catch (SQLException attach) {
-                        throw new RunFailedException("the partition " + leaf.displayName() + " was detached to be"
-                                + " dropped, but " + e.getMessage() + ", and attaching it again failed ("
-                                + attach.getMessage() + "): it is a table of its own now; attach it again with ALTER"
-                                + " TABLE " + parent + " ATTACH PARTITION " + table + " " + verdict.bound(), attach);
-                    }
-                    LOG.warn("Purge {} run {}: partition {} was not dropped: {}; attached again with its bounds and"
-                            + " purged row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
-                    return new Outcome(false, 0, "not dropped: " + e.getMessage() + "; attached again with its bounds"
-                            + " and purged row by row");
-                }
-                LOG.info("Purge {} run {}: partition {} dropped whole ({} rows): {}", target.job(), progress.runId(),
-                        leaf.displayName(), dropped[0], verdict.reason());
-                return new Outcome(true, dropped[0], "dropped whole: " + verdict.reason());
-            } finally {
-                if (!connection.getAutoCommit()) {
-                    connection.rollback();
-                    connection.setAutoCommit(true);
-                }
-                Jdbc.execute(connection, "RESET lock_timeout");
-                Jdbc.execute(connection, "RESET statement_timeout");
+                finalizeDetach(connection, entry, e.getMessage());
             }
+            return new DetachedPartition(target, log, entry).dropOrAttachAgain(connection, progress, "");
         }
     }
 
-    private static boolean detachPending(Connection connection, Partitions.Leaf leaf) throws SQLException {
+    static boolean detachPending(Connection connection, long partitionOid) throws SQLException {
         return Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = ?::bigint::oid"
-                + " AND inhdetachpending)", leaf.oid());
+                + " AND inhdetachpending)", partitionOid);
     }
 
     /** A concurrent detach interrupted after its first transaction leaves the partition half detached: finish it. */
-    private static void finalizeDetach(Connection connection, String parent, String table, String display,
-                                       SQLException cause) throws RunFailedException {
+    static void finalizeDetach(Connection connection, PartitionDropLog.Entry entry, String cause)
+            throws RunFailedException {
+        String finalize = "ALTER TABLE " + entry.qualifiedParent() + " DETACH PARTITION " + entry.qualifiedTable()
+                + " FINALIZE";
         try {
-            Jdbc.execute(connection, "ALTER TABLE " + parent + " DETACH PARTITION " + table + " FINALIZE");
+            Jdbc.execute(connection, finalize);
         } catch (SQLException e) {
-            throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + display + " failed half way ("
-                    + cause.getMessage() + ") and could not be finished (" + e.getMessage() + "): run ALTER TABLE "
-                    + parent + " DETACH PARTITION " + table + " FINALIZE", e);
+            throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + entry.displayName()
+                    + " failed half way (" + cause + ") and could not be finished (" + e.getMessage() + "): run "
+                    + finalize, e);
         }
     }
 }

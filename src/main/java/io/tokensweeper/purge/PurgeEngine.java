@@ -29,6 +29,7 @@ public final class PurgeEngine {
 
     private final DataSource dataSource;
     private final RunHistory history;
+    private final PartitionDropLog partitionDrops;
     private final BatchSettings batch;
     private final StopSignal stopSignal;
     private final Clock clock;
@@ -37,10 +38,11 @@ public final class PurgeEngine {
     /** Tests: what happens between the check that a partition's every row is doomed and its DETACH. */
     private Consumer<Partitions.Leaf> beforeDetach = leaf -> { };
 
-    public PurgeEngine(DataSource dataSource, RunHistory history, BatchSettings batch, StopSignal stopSignal,
-                       Clock clock) {
+    PurgeEngine(DataSource dataSource, RunHistory history, PartitionDropLog partitionDrops, BatchSettings batch,
+                StopSignal stopSignal, Clock clock) {
         this.dataSource = dataSource;
         this.history = history;
+        this.partitionDrops = partitionDrops;
         this.batch = batch;
         this.stopSignal = stopSignal;
         this.clock = clock;
@@ -180,6 +182,7 @@ public final class PurgeEngine {
             progress.deleted(doomed);
             return Ending.SUCCEEDED;
         }
+        pendingDrops(session, target).warnUnfinished(connection, progress, "a dry run changes nothing");
         List<PartitionRun> partitions = new ArrayList<>();
         long total = 0;
         for (Partitions.Leaf leaf : leaves(session, target, progress)) {
@@ -198,7 +201,7 @@ public final class PurgeEngine {
             }
             total += doomed;
             Optional<PartitionDrop.Verdict> verdict = target.dropDoomedPartitions()
-                    ? new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach)
+                    ? new PartitionDrop(dataSource, target, session.tableOid(), batch, partitionDrops, beforeDetach)
                     .judge(connection, leaf) : Optional.empty();
             partitions.add(new PartitionRun(leaf.displayName(), doomed, 0, 0, null, verdict.isPresent(),
                     verdict.map(v -> "would be dropped whole: " + v.reason()).orElse(null)));
@@ -275,8 +278,9 @@ public final class PurgeEngine {
     private RunOutcome purgePartitions(FencedSession session, PurgeTarget target, RunProgress progress,
                                        Instant started) throws SQLException, InterruptedException, RunFailedException {
         Connection connection = session.connection();
+        PendingPartitionDrops.Finished pending = finishPendingDrops(session, target, progress);
         List<Partitions.Leaf> leaves = leaves(session, target, progress);
-        List<PartitionRun> partitions = new ArrayList<>();
+        List<PartitionRun> partitions = new ArrayList<>(pending.report());
         Set<PurgeMethod> methods = EnumSet.noneOf(PurgeMethod.class);
         Instant deadline = started.plus(batch.maxRunTime());
         RunOutcome outcome = RunOutcome.COMPLETED;
@@ -349,12 +353,41 @@ public final class PurgeEngine {
         }
         progress.method(methods.size() == 1 ? methods.iterator().next() : null);
         history.recordMethod(connection, progress.runId(), progress.method(),
-                "partitioned: " + partitions.size() + " of " + leaves.size() + " leaf partition(s), "
+                "partitioned: " + (partitions.size() - pending.report().size()) + " of " + leaves.size()
+                        + " leaf partition(s), "
                         + partitions.stream().filter(p -> "heap".equals(p.method())).count() + " by the heap walk, "
                         + partitions.stream().filter(p -> "index".equals(p.method())).count()
                         + " by the index walk (see partitions)");
         commit(connection);
+        if (!pending.failures().isEmpty()) {
+            throw new RunFailedException(String.join("; ", pending.failures()), null);
+        }
         return outcome;
+    }
+
+    private PendingPartitionDrops pendingDrops(FencedSession session, PurgeTarget target) {
+        return new PendingPartitionDrops(dataSource, target, session.tableOid(), batch, partitionDrops);
+    }
+
+    /**
+     * Before the leaves are listed: the whole-partition drops a run of this job left unfinished when its node died,
+     * finished when the target opts in (else a WARN for each, at every run). No transaction of the run's session may
+     * be open: finishing a detach waits for every transaction that may still see the partition.
+     */
+    private PendingPartitionDrops.Finished finishPendingDrops(FencedSession session, PurgeTarget target,
+                                                              RunProgress progress) throws SQLException {
+        Connection connection = session.connection();
+        commit(connection);
+        if (target.dropDoomedPartitions()) {
+            PendingPartitionDrops.Finished finished = pendingDrops(session, target).finish(progress);
+            if (!finished.report().isEmpty()) {
+                recordPartitions(connection, progress, finished.report());
+            }
+            return finished;
+        }
+        pendingDrops(session, target).warnUnfinished(connection, progress, "dropDoomedPartitions is off");
+        commit(connection);
+        return new PendingPartitionDrops.Finished(List.of(), List.of());
     }
 
     /**
@@ -367,7 +400,8 @@ public final class PurgeEngine {
             return null;
         }
         Connection connection = session.connection();
-        PartitionDrop drop = new PartitionDrop(dataSource, target, session.tableOid(), batch, beforeDetach);
+        PartitionDrop drop = new PartitionDrop(dataSource, target, session.tableOid(), batch, partitionDrops,
+                beforeDetach);
         Optional<PartitionDrop.Verdict> verdict;
         try {
             verdict = drop.judge(connection, leaf);

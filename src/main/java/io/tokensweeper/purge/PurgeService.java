@@ -41,7 +41,7 @@ public final class PurgeService implements Managed {
         this.config = config;
         this.dataSource = dataSource;
         this.history = new RunHistory(dataSource, schema);
-        this.engine = new PurgeEngine(dataSource, history, batch, stopSignal, clock);
+        this.engine = new PurgeEngine(dataSource, history, new PartitionDropLog(schema), batch, stopSignal, clock);
         this.spaceAfterRun = new SpaceAfterRun(dataSource, history, batch, stopSignal);
         this.batch = batch;
         this.nodeId = nodeId;

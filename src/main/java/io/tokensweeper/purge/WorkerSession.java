@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A further connection for a parallel worker of a run whose {@link FencedSession} holds the fence: the run's
- * session settings, no fence of its own. Returned to the pool with its settings reset, or evicted.
+ * A further connection of a run whose {@link FencedSession} holds the fence: the run's session settings, no fence of
+ * its own; for a parallel worker, or for detaching, dropping and attaching partitions ({@link #forPartitionDdl}).
+ * Returned to the pool with its settings reset, or evicted.
  */
 final class WorkerSession implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerSession.class);
@@ -22,10 +23,24 @@ final class WorkerSession implements AutoCloseable {
     }
 
     static WorkerSession open(DataSource dataSource, BatchSettings batch) throws SQLException {
+        return open(dataSource, batch, false);
+    }
+
+    /**
+     * In autocommit (DETACH ... CONCURRENTLY may not run in a transaction block), with the statement timeout as its
+     * lock timeout too: a concurrent detach and its FINALIZE wait for every transaction that may still see the
+     * partition, and the (short) lock timeout would leave them half done.
+     */
+    static WorkerSession forPartitionDdl(DataSource dataSource, BatchSettings batch) throws SQLException {
+        return open(dataSource, batch.withLockTimeout(batch.statementTimeout()), true);
+    }
+
+    private static WorkerSession open(DataSource dataSource, BatchSettings batch, boolean autoCommit)
+            throws SQLException {
         Connection connection = dataSource.getConnection();
         try {
             FencedSession.applyRunSettings(connection, batch);
-            connection.setAutoCommit(false);
+            connection.setAutoCommit(autoCommit);
             return new WorkerSession(dataSource, connection);
         } catch (SQLException | RuntimeException e) {
             FencedSession.evict(dataSource, connection);
@@ -40,12 +55,14 @@ final class WorkerSession implements AutoCloseable {
     @Override
     public void close() {
         try {
-            connection.rollback();
-            connection.setAutoCommit(true);
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
             FencedSession.resetRunSettings(connection);
             connection.close();
         } catch (SQLException | RuntimeException e) {
-            LOG.debug("Could not return a purge worker's connection cleanly; evicting it", e);
+            LOG.debug("Could not return a purge's further connection cleanly; evicting it", e);
             FencedSession.evict(dataSource, connection);
         }
     }

@@ -1,0 +1,176 @@
+package io.tokensweeper.purge;
+
+import io.tokensweeper.db.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole-partition drops a run of this job left unfinished because its node died (what stays in
+ * partition_drops), finished at the start of the next run of the target, before it lists its partitions. Each
+ * partition is found by name and must still be the table that was detached (its OID): another table of that name is
+ * never touched. Still attached normally (the node died before the detach took effect): nothing to finish, the run
+ * judges it as any other. Detach pending (it died during the concurrent detach, which leaves the table half detached
+ * and PostgreSQL refusing any other concurrent detach from it): {@code DETACH PARTITION ... FINALIZE}, then as below.
+ * Detached, a table of its own that no run would look at again: dropped with its rows counted as the run's, or
+ * attached again with its bounds when a row that is not doomed is in it ({@link DetachedPartition}). What cannot be
+ * finished is reported (log, the partition's note) and fails the run once its partitions are purged, naming the
+ * command to run; its record stays, and every run tries again.
+ */
+final class PendingPartitionDrops {
+    private static final Logger LOG = LoggerFactory.getLogger(PendingPartitionDrops.class);
+
+    /** What this run did with the drops left unfinished: the partitions' notes, and what it could not finish. */
+    record Finished(List<PartitionRun> report, List<String> failures) {
+    }
+
+    /** Where the partition a drop was about is now. */
+    private enum Place { GONE, ANOTHER_TABLE, ATTACHED, DETACH_PENDING, DETACHED, UNDER_ANOTHER_TABLE }
+
+    private final DataSource dataSource;
+    private final PurgeTarget target;
+    private final long parentOid;
+    private final BatchSettings batch;
+    private final PartitionDropLog log;
+
+    PendingPartitionDrops(DataSource dataSource, PurgeTarget target, long parentOid, BatchSettings batch,
+                          PartitionDropLog log) {
+        this.dataSource = dataSource;
+        this.target = target;
+        this.parentOid = parentOid;
+        this.batch = batch;
+        this.log = log;
+    }
+
+    /** Finishes each drop of this job left unfinished, with the run's progress. */
+    Finished finish(RunProgress progress) throws SQLException {
+        List<PartitionRun> report = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        try (WorkerSession session = WorkerSession.forPartitionDdl(dataSource, batch)) {
+            Connection connection = session.connection();
+            List<PartitionDropLog.Entry> entries = log.unfinished(connection, target.job());
+            if (!entries.isEmpty()) {
+                LOG.warn("Purge {} run {}: {} partition drop(s) left unfinished by an earlier run (its node stopped"
+                        + " mid-drop, or it could not finish); finishing them", target.job(), progress.runId(),
+                        entries.size());
+            }
+            for (PartitionDropLog.Entry entry : entries) {
+                if (!entry.isOf(target)) {
+                    warnLeft(progress, entry, "it was a partition of " + entry.parentSchema() + "."
+                            + entry.parentTable() + ", which is no longer this job's table");
+                    report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " of a partition of "
+                            + entry.parentSchema() + "." + entry.parentTable() + ", no longer this job's table: left"
+                            + " as it is (see the log)"));
+                    continue;
+                }
+                try {
+                    finishOne(connection, entry, progress).ifPresent(report::add);
+                } catch (RunFailedException e) {
+                    LOG.warn("Purge {} run {}: could not finish the drop of partition {} left by run {}: {}",
+                            target.job(), progress.runId(), entry.displayName(), entry.runId(), e.getMessage());
+                    failures.add(e.getMessage());
+                    report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " could not be finished: "
+                            + e.getMessage()));
+                }
+            }
+        }
+        return new Finished(report, failures);
+    }
+
+    /**
+     * For a run that does not finish them (a dry run, or dropDoomedPartitions turned off since): a WARN for each drop
+     * left unfinished, with what to do, at every such run.
+     */
+    void warnUnfinished(Connection connection, RunProgress progress, String why) throws SQLException {
+        for (PartitionDropLog.Entry entry : log.unfinished(connection, target.job())) {
+            warnLeft(progress, entry, why);
+        }
+    }
+
+    private Optional<PartitionRun> finishOne(Connection connection, PartitionDropLog.Entry entry, RunProgress progress)
+            throws SQLException, RunFailedException {
+        String context = " (finishing the drop of run " + entry.runId() + ", which stopped ";
+        switch (place(connection, entry)) {
+            case GONE -> {
+                LOG.info("Purge {} run {}: partition {}, whose drop run {} left unfinished, no longer exists; nothing"
+                        + " to finish", target.job(), progress.runId(), entry.displayName(), entry.runId());
+                log.forget(connection, entry);
+                return Optional.empty();
+            }
+            case ANOTHER_TABLE, UNDER_ANOTHER_TABLE -> {
+                LOG.warn("Purge {} run {}: {} is no longer the partition run {} detached to drop it (another table of"
+                        + " that name, or attached to another table): left as it is", target.job(),
+                        progress.runId(), entry.displayName(), entry.runId());
+                log.forget(connection, entry);
+                return Optional.of(note(entry, "a drop left unfinished by run " + entry.runId() + ": the table of"
+                        + " that name is no longer the partition it detached; left as it is"));
+            }
+            case ATTACHED -> {
+                LOG.info("Purge {} run {}: partition {}, whose drop run {} left unfinished, was never detached; it is"
+                        + " judged as any other", target.job(), progress.runId(), entry.displayName(), entry.runId());
+                log.forget(connection, entry);
+                return Optional.empty();
+            }
+            case DETACH_PENDING -> {
+                LOG.warn("Purge {} run {}: partition {} was left half detached by run {}; finishing the detach",
+                        target.job(), progress.runId(), entry.displayName(), entry.runId());
+                PartitionDrop.finalizeDetach(connection, entry, "run " + entry.runId() + " stopped during it");
+                context += "half way through the detach)";
+            }
+            case DETACHED -> {
+                LOG.warn("Purge {} run {}: partition {} was left detached, a table of its own, by run {}; checking it"
+                        + " again to drop it", target.job(), progress.runId(), entry.displayName(), entry.runId());
+                context += "after the detach)";
+            }
+        }
+        PartitionDrop.Outcome outcome = new DetachedPartition(target, log, entry)
+                .dropOrAttachAgain(connection, progress, context);
+        return Optional.of(new PartitionRun(entry.displayName(), outcome.rows(), outcome.dropped() ? 1 : 0, 0, null,
+                outcome.dropped(), outcome.note()));
+    }
+
+    private Place place(Connection connection, PartitionDropLog.Entry entry) throws SQLException {
+        record Found(long oid, String relkind, Long parent, boolean pending) {
+        }
+        Optional<Found> found = Jdbc.first(connection, "SELECT c.oid::bigint, c.relkind::text, i.inhparent::bigint,"
+                        + " coalesce(i.inhdetachpending, false) FROM pg_class c"
+                        + " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.oid = to_regclass(?)",
+                rs -> new Found(rs.getLong(1), rs.getString(2), (Long) rs.getObject(3), rs.getBoolean(4)),
+                entry.qualifiedTable());
+        if (found.isEmpty()) {
+            return Place.GONE;
+        }
+        Found table = found.get();
+        if (table.oid() != entry.oid() || !"r".equals(table.relkind())) {
+            return Place.ANOTHER_TABLE;
+        }
+        if (table.parent() == null) {
+            return Place.DETACHED;
+        }
+        if (table.parent() != parentOid) {
+            return Place.UNDER_ANOTHER_TABLE;
+        }
+        return table.pending() ? Place.DETACH_PENDING : Place.ATTACHED;
+    }
+
+    private void warnLeft(RunProgress progress, PartitionDropLog.Entry entry, String why) {
+        String parent = entry.qualifiedParent();
+        String table = entry.qualifiedTable();
+        LOG.warn("Purge {} run {}: the drop of partition {} that run {} left unfinished is not finished by this run:"
+                        + " {}. A run with dropDoomedPartitions: true on {} finishes it; by hand: if it is still"
+                        + " detach pending, ALTER TABLE {} DETACH PARTITION {} FINALIZE; then DROP TABLE {} if none"
+                        + " of its rows is to be kept, else ALTER TABLE {} ATTACH PARTITION {} {}; then DELETE FROM {}"
+                        + " WHERE id = {}", target.job(), progress.runId(), entry.displayName(), entry.runId(), why,
+                entry.parentSchema() + "." + entry.parentTable(), parent, table, table, parent, table, entry.bound(),
+                log.table(), entry.id());
+    }
+
+    private static PartitionRun note(PartitionDropLog.Entry entry, String note) {
+        return new PartitionRun(entry.displayName(), 0, 0, 0, null, false, note);
+    }
+}

@@ -1,0 +1,313 @@
+package io.tokensweeper.purge;
+
+import static io.tokensweeper.purge.PartitionDropFixture.batches;
+import static io.tokensweeper.purge.PartitionDropFixture.createTables;
+import static io.tokensweeper.purge.PartitionDropFixture.dropping;
+import static io.tokensweeper.purge.PartitionDropFixture.exists;
+import static io.tokensweeper.purge.PartitionDropFixture.partitionsOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.tokensweeper.testing.PostgresExtension;
+import io.tokensweeper.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node that dies in the middle of a whole-partition drop: before the detach took effect, while the concurrent
+ * detach waits (the partition left "detach pending"), or after the detach and before the DROP committed (the
+ * partition left a table of its own). The next run finishes what it left: drops the table with its rows counted,
+ * attaches it again when a row that is not doomed is in it, and never touches another table of the same name.
+ * The node's death is its database session's: its backend is terminated at that moment.
+ */
+class PartitionDropCrashTest {
+    @RegisterExtension
+    static final PostgresExtension POSTGRES = new PostgresExtension();
+
+    /** What a node dying right before the detach looks like to the run's thread. */
+    private static final class NodeDied extends Error {
+        private static final long serialVersionUID = 1L;
+
+        NodeDied() {
+            super("the node died");
+        }
+    }
+
+    @BeforeAll
+    static void migrate() {
+        PurgeFixture.migrate(POSTGRES.database());
+    }
+
+    @BeforeEach
+    void freshTables() {
+        createTables(POSTGRES.database());
+    }
+
+    @Test
+    void aPartitionLeftDetachedByADeadNodeIsDroppedByTheNextRunWithItsRowsCounted() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        long crashed = crashAfterTheDetach(db, "rc", "rc_jan");
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+        long doomedLeft = db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rc_jan")).isFalse();
+        assertThat(next.rowsDeleted()).isEqualTo(600 + doomedLeft);
+        PartitionRun jan = partitionsOf(service, next.runId()).get("public.rc_jan");
+        assertThat(jan.dropped()).isTrue();
+        assertThat(jan.rowsDeleted()).isEqualTo(600);
+        assertThat(jan.note()).isEqualTo("dropped whole: every row doomed (checked) in a time range that has ended"
+                + " (finishing the drop of run " + crashed + ", which stopped after the detach)");
+        assertThat(unfinishedDrops(db)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'live'")).isEqualTo(151);
+    }
+
+    @Test
+    void aPartitionLeftDetachPendingIsFinishedAndLaterDropsWorkAgain() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        long crashed = crashWhileTheDetachWaits(db, "rd", "rd_old1");
+        assertThat(partitionState(db, "public.rd_old1")).isEqualTo("detach pending");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rd_old1")).isFalse();
+        PartitionRun old1 = partitionsOf(service, next.runId()).get("public.rd_old1");
+        assertThat(old1.dropped()).isTrue();
+        assertThat(old1.rowsDeleted()).isEqualTo(700);
+        assertThat(old1.note()).contains("finishing the drop of run " + crashed);
+        // The next partition expired by its bounds can be detached concurrently again.
+        assertThat(exists(db, "public.rd_old2")).isFalse();
+        assertThat(partitionsOf(service, next.runId()).get("public.rd_old2").dropped()).isTrue();
+        assertThat(db.queryLong("SELECT count(*) FROM public.rd WHERE tag = 'doomed'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_inherits WHERE inhdetachpending")).isZero();
+        assertThat(unfinishedDrops(db)).isZero();
+    }
+
+    @Test
+    void aPartitionLeftDetachedWithALiveRowIsAttachedAgainWithItsBoundsAndPurgedRowByRow() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        String bound = db.queryString("SELECT pg_get_expr(relpartbound, oid) FROM pg_class"
+                + " WHERE oid = 'public.rc_jan'::regclass");
+        long crashed = crashAfterTheDetach(db, "rc", "rc_jan");
+        db.execute("INSERT INTO public.rc_jan (tag, created_at, expires_at) VALUES ('late live', '2026-01-20',"
+                + " now() + interval '30 days')");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(db.queryString("SELECT pg_get_expr(relpartbound, oid) FROM pg_class"
+                + " WHERE oid = 'public.rc_jan'::regclass")).isEqualTo(bound);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'late live'")).isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+        List<PartitionRun> jan = partitionRuns(service, next.runId(), "public.rc_jan");
+        assertThat(jan).hasSize(2);
+        assertThat(jan.get(0).dropped()).isFalse();
+        assertThat(jan.get(0).note()).contains("run " + crashed).contains("1 row(s) that are not doomed")
+                .contains("attached again with its bounds");
+        assertThat(jan.get(1).rowsDeleted()).isEqualTo(600);
+        assertThat(unfinishedDrops(db)).isZero();
+    }
+
+    @Test
+    void anotherTableCreatedUnderTheSameNameIsNeverTouched() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashAfterTheDetach(db, "rc", "rc_jan");
+        db.execute("DROP TABLE public.rc_jan; CREATE TABLE public.rc_jan (LIKE public.rc INCLUDING DEFAULTS);"
+                + " INSERT INTO public.rc_jan (tag, created_at, expires_at) SELECT 'doomed', '2026-01-10',"
+                + " now() - interval '1 day' FROM generate_series(1, 50)");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(50);
+        assertThat(partitionState(db, "public.rc_jan")).isNull();
+        assertThat(unfinishedDrops(db)).isZero();
+    }
+
+    @Test
+    void aNodeDyingBeforeTheDetachLeavesThePartitionToTheNextRunsJudgement() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        PurgeService crashing = PurgeFixture.start(db, dropping("rd"), batches());
+        crashing.engine().beforeDetach(leaf -> {
+            throw new NodeDied();
+        });
+        assertThatThrownBy(() -> crashing.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)))
+                .isInstanceOf(NodeDied.class);
+        assertThat(partitionState(db, "public.rd_old1")).isEqualTo("attached");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rd_old1")).isFalse();
+        assertThat(partitionsOf(service, next.runId()).get("public.rd_old1").note())
+                .startsWith("dropped whole: every row expired by its bounds");
+        assertThat(unfinishedDrops(db)).isZero();
+    }
+
+    @Test
+    void aPartitionThatCannotBeAttachedAgainFailsEveryRunNamingTheCommandAndTheRestIsStillPurged() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashAfterTheDetach(db, "rc", "rc_jan");
+        db.execute("INSERT INTO public.rc_jan (tag, created_at, expires_at) VALUES ('late live', '2026-01-20',"
+                + " now() + interval '30 days')");
+        // Meanwhile someone made a new partition for its range: attaching it again would overlap.
+        db.execute("CREATE TABLE public.rc_jan_new PARTITION OF public.rc"
+                + " FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')");
+        db.execute("INSERT INTO public.rc (tag, created_at, expires_at) SELECT 'doomed', '2026-01-15',"
+                + " now() - interval '1 day' FROM generate_series(1, 30)");
+        db.execute("INSERT INTO public.rc (tag, created_at, expires_at) VALUES ('live', '2026-01-15',"
+                + " now() + interval '30 days')");
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+
+        for (int run = 0; run < 2; run++) {
+            PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(next.error()).contains("public.rc_jan").contains("ALTER TABLE \"public\".\"rc\" ATTACH PARTITION"
+                    + " \"public\".\"rc_jan\" FOR VALUES FROM ('2026-01-01 00:00:00");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(601);
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRunThatDoesNotFinishADropLeftUnfinishedSaysWhatToRunEveryTime() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashAfterTheDetach(db, "rc", "rc_jan");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(PendingPartitionDrops.class);
+        logger.addAppender(log);
+        try {
+            PurgeService rowByRow = PurgeFixture.start(db, PurgeFixture.refreshTokensOnly("public", "rc", "expires_at",
+                    "revoked"), batches());
+            assertThat(rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status())
+                    .isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(PurgeFixture.start(db, dropping("rc"), batches()).run(JobName.REFRESH_TOKENS,
+                    PurgeRequest.cli(true)).status()).isEqualTo(RunStatus.SUCCEEDED);
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                .hasSize(2)
+                .allSatisfy(line -> assertThat(line).contains("the drop of partition public.rc_jan")
+                        .contains("ALTER TABLE \"public\".\"rc\" ATTACH PARTITION \"public\".\"rc_jan\" FOR VALUES")
+                        .contains("DROP TABLE \"public\".\"rc_jan\""))
+                .anySatisfy(line -> assertThat(line).contains("dropDoomedPartitions is off"))
+                .anySatisfy(line -> assertThat(line).contains("a dry run changes nothing"));
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+        assertThat(unfinishedDrops(db)).isEqualTo(1);
+    }
+
+    /** "attached", "detach pending", or null when the table is no partition. */
+    private static String partitionState(TestDatabase db, String table) {
+        return db.queryString("SELECT CASE WHEN inhdetachpending THEN 'detach pending' ELSE 'attached' END"
+                + " FROM pg_inherits WHERE inhrelid = to_regclass(?)", table);
+    }
+
+    private static long unfinishedDrops(TestDatabase db) {
+        return db.queryLong("SELECT count(*) FROM sweeper.partition_drops");
+    }
+
+    private static List<PartitionRun> partitionRuns(PurgeService service, long runId, String partition)
+            throws SQLException {
+        return service.history().recent(JobName.REFRESH_TOKENS, 10).stream().filter(r -> r.id() == runId)
+                .findFirst().orElseThrow().partitions().stream().filter(p -> p.partition().equals(partition))
+                .toList();
+    }
+
+    /**
+     * A run whose node dies after {@code leaf} was detached and its DROP TABLE done, before that commits: the drop's
+     * transaction waits for the run's history row (held here), and its backend is terminated there. Returns the
+     * run's id; the partition is left a table of its own.
+     */
+    private static long crashAfterTheDetach(TestDatabase db, String parent, String leaf) throws Exception {
+        PurgeService service = PurgeFixture.start(db, dropping(parent), batches());
+        try (Connection locker = db.dataSource().getConnection()) {
+            locker.setAutoCommit(false);
+            service.engine().beforeDetach(partition -> {
+                if (partition.table().equals(leaf)) {
+                    execute(locker, "SELECT 1 FROM sweeper.cleanup_runs WHERE status = 'running' FOR UPDATE");
+                }
+            });
+            CompletableFuture<Void> death = CompletableFuture.runAsync(() -> {
+                terminate(db, awaitSession(db, "wait_event_type = 'Lock' AND query LIKE 'UPDATE%cleanup_runs%'"));
+                try {
+                    locker.rollback();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            PurgeResult crashed = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            death.get(30, TimeUnit.SECONDS);
+            assertThat(exists(db, "public." + leaf)).isTrue();
+            assertThat(partitionState(db, "public." + leaf)).isNull();
+            return crashed.runId();
+        }
+    }
+
+    /**
+     * A run whose node dies while its concurrent detach of {@code leaf} waits for a transaction that read the table
+     * (after the detach's first transaction): the partition is left "detach pending". Returns the run's id.
+     */
+    private static long crashWhileTheDetachWaits(TestDatabase db, String parent, String leaf) throws Exception {
+        PurgeService service = PurgeFixture.start(db, dropping(parent), batches());
+        try (Connection reader = db.dataSource().getConnection()) {
+            reader.setAutoCommit(false);
+            service.engine().beforeDetach(partition -> execute(reader, "SELECT count(*) FROM public." + parent));
+            CompletableFuture<Void> death = CompletableFuture.runAsync(() -> terminate(db, awaitSession(db,
+                    "query LIKE '%DETACH PARTITION%" + leaf + "%' AND EXISTS (SELECT 1 FROM pg_inherits"
+                            + " WHERE inhrelid = 'public." + leaf + "'::regclass AND inhdetachpending)")));
+            PurgeResult crashed = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            death.get(30, TimeUnit.SECONDS);
+            reader.rollback();
+            return crashed.runId();
+        }
+    }
+
+    /** The pid of a session of this database that matches {@code where}, once there is one. */
+    private static int awaitSession(TestDatabase db, String where) {
+        String pid = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                .until(() -> db.queryString("SELECT pid::text FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND pid <> pg_backend_pid() AND " + where + " LIMIT 1"), Objects::nonNull);
+        return Integer.parseInt(pid);
+    }
+
+    private static void terminate(TestDatabase db, int pid) {
+        assertThat(db.queryString("SELECT pg_terminate_backend(?)::text", pid)).isEqualTo("true");
+    }
+
+    private static void execute(Connection connection, String sql) {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+}
