@@ -295,7 +295,9 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                      whole page to WAL, as a nightly purge's does). Autovacuum is off for the table, so that no vacuum\
                      runs in one scenario and not in another. Each case first runs its first token-sweeper scenario once,\
                      unreported, and runs the single DELETE last: the first purge of a case, and the one right after the\
-                     single DELETE, measured 19-45%% slower than the same purge elsewhere in the case (bench/FINDINGS.md).
+                     single DELETE, measured 19-45%% slower than the same purge elsewhere in the case (bench/FINDINGS.md).\
+                     Each scenario starts once its connection pool is full and sync(1) has written the machine's dirty\
+                     pages (the kernel's writeback of earlier scenarios' pages otherwise lands in a later purge).
 
                     Live workload (where a case says so): %d statements/s on 4 connections (40%% insert a token, 30%%\
                      revoke a random token by id, 30%% read a token by hash); its latencies are of the statements issued\
