@@ -138,6 +138,10 @@ final class BenchScenarios {
                 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
+        if (pool.getHikariPoolMXBean().getTotalConnections() < pool.getMaximumPoolSize()) {
+            System.out.printf("   (the purge's pool opened %d of its %d connections in 30 s: timed as it is)%n",
+                    pool.getHikariPoolMXBean().getTotalConnections(), pool.getMaximumPoolSize());
+        }
     }
 
     /**

@@ -90,8 +90,11 @@ final class KeysetStream {
         // from a key on, the key of the (limit + 1)-th row (the range [first, that key) then holds at most limit
         // rows), and, when there is no such row (all that is left fits in one batch), the last key. No min()/max():
         // uuid has none; the index's own order instead. One statement: the three read one snapshot.
-        this.boundFirst = bound(table, indexPredicate, key);
-        this.boundFrom = bound(table, indexPredicate + " AND " + key + " >= ?::" + keyType, key);
+        // IS NOT NULL: the key is NOT NULL or the part's own column when the walk is chosen, but a NULL key (the
+        // constraint dropped mid-run) would read as "no (limit + 1)-th row" and sort first in DESC order.
+        String keyed = indexPredicate + " AND " + key + " IS NOT NULL";
+        this.boundFirst = bound(table, keyed, key);
+        this.boundFrom = bound(table, keyed + " AND " + key + " >= ?::" + keyType, key);
         // The DELETE of one range, read as a bitmap of its index entries: each heap page once, in block order, with
         // the server's read-ahead. The planner would rather take a plain index scan (it prices a key range as
         // adjacent pages when the key follows the heap order, but doomed rows are single rows on many pages), one
