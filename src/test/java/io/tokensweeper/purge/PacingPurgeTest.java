@@ -156,6 +156,49 @@ class PacingPurgeTest {
         }
     }
 
+    /**
+     * A database user that may not read pg_locks (hardened servers revoke it from PUBLIC): the lock-waiter probe,
+     * which runs inside a batch's transaction, fails. It is given up for the run with one WARN, and the batch it
+     * failed in still commits as one statement: it does not go row by row, nor does every batch after it.
+     */
+    @Test
+    void aLockProbeTheUserMayNotRunIsGivenUpWithoutFailingTheBatch() throws Exception {
+        TestDatabase admin = POSTGRES.database();
+        PurgeFixture.seedTokens(admin, "doomed", 500, true);
+        PurgeFixture.seedTokens(admin, "live", 20, false);
+        String role = "probe_blind";
+        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
+                + " CREATE ROLE " + role + " LOGIN PASSWORD 'probe-blind-pw'; END IF; END $$;"
+                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
+                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
+                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role + ";"
+                + " REVOKE SELECT ON pg_catalog.pg_locks FROM PUBLIC");
+        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        pacerLog.addAppender(log);
+        PurgeResult result;
+        try (TestDatabase blind = new TestDatabase(admin.url(), role, "probe-blind-pw")) {
+            PurgeService service = PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
+            result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        } finally {
+            pacerLog.detachAppender(log);
+            admin.execute("GRANT SELECT ON pg_catalog.pg_locks TO PUBLIC; REVOKE ALL ON public.refresh_tokens FROM "
+                    + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM " + role + "; REVOKE USAGE ON SCHEMA sweeper"
+                    + " FROM " + role);
+        }
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.rowsDeleted()).isEqualTo(500);
+        assertThat(PurgeFixture.countTokens(admin, "true")).isEqualTo(20);
+        // 500 rows at batch.size 100; row by row they would be 500 batches.
+        assertThat(result.batches()).as(result.summary()).isLessThanOrEqualTo(10);
+        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                .singleElement().satisfies(line -> assertThat(line).startsWith("Purge refresh-tokens run "
+                        + result.runId() + ": pacing could not read the sessions waiting on its locks (")
+                        .contains("permission denied").endsWith("); for the rest of the run it does not watch them"));
+    }
+
     /** With pacing off the run pauses batch.pause and nothing more, and reads nothing but its batches. */
     @Test
     void withPacingOffARunPausesOnlyBatchPause() {

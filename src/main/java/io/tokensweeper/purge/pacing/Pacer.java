@@ -2,6 +2,7 @@ package io.tokensweeper.purge.pacing;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * reads them inside the batch's own transaction, just before its commit, which ends that read too. Lag and
  * checkpoints are read between batches on the run's session (in autocommit-off mode), and that transaction is
  * rolled back at once, so no snapshot is held while the run pauses. Each probe runs at most every
- * {@code probeInterval}; a probe that fails (other than inside a batch, where it fails the batch like any
- * statement) is logged once and not tried again in the run.
+ * {@code probeInterval}; a probe that fails is logged once and not tried again in the run (the one inside a
+ * batch runs in a savepoint, so that its failure does not fail the batch).
  */
 public final class Pacer {
     /** Sleeps, and wakes early when the node is asked to stop. */
@@ -58,6 +59,7 @@ public final class Pacer {
     private long nextDatabaseProbe;
     private int lockWaiters = -1;
     private boolean databaseProbeFailed;
+    private boolean lockProbeFailed;
     private boolean lagHiddenLogged;
     private long slowedAt;
     private long pausedAtSlowdown;
@@ -92,11 +94,12 @@ public final class Pacer {
 
     /**
      * Inside a batch's transaction, after its DELETE and before its commit: how many sessions wait for the
-     * locks it holds (at most every probeInterval). A failure here fails the batch, as any of its statements.
+     * locks it holds (at most every probeInterval). In a savepoint: a probe that fails (pg_locks not readable by
+     * the database user, a statement timeout) is given up for the run, and the batch goes on to its commit.
      */
     public void beforeCommit(Connection connection) throws SQLException {
         lockWaiters = -1;
-        if (!settings.enabled()) {
+        if (!settings.enabled() || lockProbeFailed) {
             return;
         }
         long now = nanoTime.getAsLong();
@@ -104,7 +107,16 @@ public final class Pacer {
             return;
         }
         nextLockProbe = now + probeNanos;
-        lockWaiters = DatabaseProbes.lockWaiters(connection);
+        Savepoint probe = connection.setSavepoint();
+        try {
+            lockWaiters = DatabaseProbes.lockWaiters(connection);
+            connection.releaseSavepoint(probe);
+        } catch (SQLException e) {
+            connection.rollback(probe);
+            lockProbeFailed = true;
+            LOG.warn("{}: pacing could not read the sessions waiting on its locks ({}); for the rest of the run it"
+                    + " does not watch them", run, e.getMessage());
+        }
     }
 
     /**
