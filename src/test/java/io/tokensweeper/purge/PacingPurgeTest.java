@@ -1,6 +1,7 @@
 package io.tokensweeper.purge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -157,9 +158,10 @@ class PacingPurgeTest {
     }
 
     /**
-     * A database user that may not read pg_locks (hardened servers revoke it from PUBLIC): the lock-waiter probe,
-     * which runs inside a batch's transaction, fails. It is given up for the run with one WARN, and the batch it
-     * failed in still commits as one statement: it does not go row by row, nor does every batch after it.
+     * A probe the database user may not run: pg_blocking_pids revoked from PUBLIC (a user that may not read
+     * pg_locks is refused at start and at each run, naming the grant: see the end). The lock-waiter probe, which
+     * runs inside a batch's transaction, fails; it is given up for the run with one WARN, and the batch it failed
+     * in still commits as one statement: the run neither fails nor goes row by row.
      */
     @Test
     void aLockProbeTheUserMayNotRunIsGivenUpWithoutFailingTheBatch() throws Exception {
@@ -171,8 +173,7 @@ class PacingPurgeTest {
                 + " CREATE ROLE " + role + " LOGIN PASSWORD 'probe-blind-pw'; END IF; END $$;"
                 + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
                 + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
-                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role + ";"
-                + " REVOKE SELECT ON pg_catalog.pg_locks FROM PUBLIC");
+                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
         Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
@@ -180,10 +181,22 @@ class PacingPurgeTest {
         PurgeResult result;
         try (TestDatabase blind = new TestDatabase(admin.url(), role, "probe-blind-pw")) {
             PurgeService service = PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
+            admin.execute("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) FROM PUBLIC");
             result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            admin.execute("REVOKE SELECT ON pg_catalog.pg_locks FROM PUBLIC");
+
+            assertThatThrownBy(() -> PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES))
+                    .isInstanceOf(TargetConfigurationException.class)
+                    .hasMessage("database.user: database user " + role + " may not read pg_catalog.pg_locks (this"
+                            + " server revoked it from PUBLIC, which PostgreSQL grants it to); token-sweeper reads it to"
+                            + " tell whether a purge of public.refresh_tokens is running and who holds the locks its"
+                            + " DELETEs wait for: GRANT SELECT ON pg_catalog.pg_locks TO \"" + role + "\"");
         } finally {
             pacerLog.detachAppender(log);
-            admin.execute("GRANT SELECT ON pg_catalog.pg_locks TO PUBLIC; REVOKE ALL ON public.refresh_tokens FROM "
+            admin.execute("GRANT SELECT ON pg_catalog.pg_locks TO PUBLIC;"
+                    + " GRANT EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) TO PUBLIC;"
+                    + " REVOKE ALL ON public.refresh_tokens FROM "
                     + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM " + role + "; REVOKE USAGE ON SCHEMA sweeper"
                     + " FROM " + role);
         }
