@@ -4,8 +4,10 @@ import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,13 +22,19 @@ import org.slf4j.LoggerFactory;
  * Detached, a table of its own that no run would look at again: dropped with its rows counted as the run's, or
  * attached again with its bounds when a row that is not doomed is in it ({@link DetachedPartition}). What cannot be
  * finished is reported (log, the partition's note) and fails the run once its partitions are purged, naming the
- * command to run; its record stays, and every run tries again.
+ * command to run; its record stays, and every run tries again. A drop still in flight on another session (the
+ * {@link InFlightDrop} lock is held: a dead node's DETACH going on) is left alone, record and partition, for the
+ * next run; each record is looked at only while this run holds that lock.
  */
 final class PendingPartitionDrops {
     private static final Logger LOG = LoggerFactory.getLogger(PendingPartitionDrops.class);
 
-    /** What this run did with the drops left unfinished: the partitions' notes, and what it could not finish. */
-    record Finished(List<PartitionRun> report, List<String> failures) {
+    /**
+     * What this run did with the drops left unfinished: the partitions' notes, what it could not finish, and the
+     * partitions (OIDs) a drop of which is still in flight on another session, for the run to leave alone.
+     */
+    record Finished(List<PartitionRun> report, List<String> failures, Set<Long> inFlight) {
+        static final Finished NOTHING = new Finished(List.of(), List.of(), Set.of());
     }
 
     /** Where the partition a drop was about is now. */
@@ -51,6 +59,7 @@ final class PendingPartitionDrops {
     Finished finish(RunProgress progress) throws SQLException {
         List<PartitionRun> report = new ArrayList<>();
         List<String> failures = new ArrayList<>();
+        Set<Long> inFlight = new HashSet<>();
         try (WorkerSession session = WorkerSession.forPartitionDdl(dataSource, batch)) {
             Connection connection = session.connection();
             List<PartitionDropLog.Entry> entries = log.unfinished(connection, target.job());
@@ -68,6 +77,16 @@ final class PendingPartitionDrops {
                             + " as it is (see the log)"));
                     continue;
                 }
+                Optional<InFlightDrop> lock = InFlightDrop.tryTake(session, entry.oid());
+                if (lock.isEmpty()) {
+                    LOG.warn("Purge {} run {}: partition {} is left as it is, its drop's record (run {}) kept: {} (a"
+                            + " node that died mid-drop, whose DETACH goes on); the next run looks again",
+                            target.job(), progress.runId(), entry.displayName(), entry.runId(), InFlightDrop.ELSEWHERE);
+                    report.add(note(entry, InFlightDrop.ELSEWHERE + " (recorded by run " + entry.runId() + "): left"
+                            + " as it is for the next run"));
+                    inFlight.add(entry.oid());
+                    continue;
+                }
                 try {
                     finishOne(connection, entry, progress).ifPresent(report::add);
                 } catch (RunFailedException e) {
@@ -76,10 +95,12 @@ final class PendingPartitionDrops {
                     failures.add(e.getMessage());
                     report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " could not be finished: "
                             + e.getMessage()));
+                } finally {
+                    lock.get().release();
                 }
             }
         }
-        return new Finished(report, failures);
+        return new Finished(report, failures, inFlight);
     }
 
     /**

@@ -273,7 +273,8 @@ public final class PurgeEngine {
     /**
      * A partitioned target: its leaf partitions as the run starts, each purged in turn as a target of its own under
      * the partitioned table's fence, with the usual guarantees. A leaf detached or dropped during the run is skipped
-     * with a note; what the run did in each leaf is written to the history after it.
+     * with a note, and so is one a drop of which is still in flight on another session (the note is the unfinished
+     * drops'); what the run did in each leaf is written to the history after it.
      */
     private RunOutcome purgePartitions(FencedSession session, PurgeTarget target, RunProgress progress,
                                        Instant started) throws SQLException, InterruptedException, RunFailedException {
@@ -292,6 +293,9 @@ public final class PurgeEngine {
             if (clock.instant().isAfter(deadline)) {
                 outcome = RunOutcome.OUT_OF_TIME;
                 break;
+            }
+            if (pending.inFlight().contains(leaf.oid())) {
+                continue;
             }
             long rowsBefore = progress.rows();
             int batchesBefore = progress.batches();
@@ -387,7 +391,7 @@ public final class PurgeEngine {
         }
         pendingDrops(session, target).warnUnfinished(connection, progress, "dropDoomedPartitions is off");
         commit(connection);
-        return new PendingPartitionDrops.Finished(List.of(), List.of());
+        return PendingPartitionDrops.Finished.NOTHING;
     }
 
     /**

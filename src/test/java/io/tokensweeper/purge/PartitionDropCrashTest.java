@@ -148,6 +148,44 @@ class PartitionDropCrashTest {
     }
 
     @Test
+    void aDropStillInFlightOnADeadNodesSessionIsLeftAloneUntilItEndsThenFinished() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        // The node recorded the drop of rc_jan and died; its DDL session's DETACH ... CONCURRENTLY goes on (waiting
+        // for a lock, say), holding the drop's lock: here, this connection.
+        long oid = recordDrop(db, "rc", "rc_jan");
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        try (Connection orphan = db.dataSource().getConnection()) {
+            execute(orphan, "SELECT pg_advisory_lock(" + InFlightDrop.KEY_SPACE + ", " + InFlightDrop.key(oid)
+                    + ")");
+
+            PurgeResult during = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(during.status()).as(during.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+            assertThat(partitionState(db, "public.rc_jan")).isEqualTo("attached");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+            assertThat(partitionsOf(service, during.runId()).get("public.rc_jan").note())
+                    .contains("still in flight on another session");
+            // The orphan's detach completes, and its session goes.
+            execute(orphan, "SELECT pg_advisory_unlock(" + InFlightDrop.KEY_SPACE + ", " + InFlightDrop.key(oid)
+                    + ")");
+        }
+        db.execute("ALTER TABLE public.rc DETACH PARTITION public.rc_jan");
+
+        PurgeResult after = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(after.status()).as(after.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, "public.rc_jan")).isFalse();
+        PartitionRun jan = partitionsOf(service, after.runId()).get("public.rc_jan");
+        assertThat(jan.dropped()).isTrue();
+        assertThat(jan.rowsDeleted()).isEqualTo(600);
+        assertThat(unfinishedDrops(db)).isZero();
+        // No pooled connection went back holding a drop's lock.
+        assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ?::bigint::oid",
+                (long) InFlightDrop.KEY_SPACE)).isZero();
+    }
+
+    @Test
     void aNodeDyingBeforeTheDetachLeavesThePartitionToTheNextRunsJudgement() throws SQLException {
         TestDatabase db = POSTGRES.database();
         PurgeService crashing = PurgeFixture.start(db, dropping("rd"), batches());
@@ -223,6 +261,16 @@ class PartitionDropCrashTest {
                 .anySatisfy(line -> assertThat(line).contains("a dry run changes nothing"));
         assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
         assertThat(unfinishedDrops(db)).isEqualTo(1);
+    }
+
+    /** The record a node writes before it detaches {@code leaf} to drop it; returns the partition's OID. */
+    private static long recordDrop(TestDatabase db, String parent, String leaf) {
+        long oid = db.queryLong("SELECT to_regclass(?)::oid::bigint", "public." + leaf);
+        db.execute("INSERT INTO sweeper.partition_drops (job, parent_schema, parent_table, partition_schema,"
+                + " partition_table, partition_oid, bound, reason, run_id) SELECT 'refresh-tokens', 'public', '"
+                + parent + "', 'public', '" + leaf + "', oid, pg_get_expr(relpartbound, oid), 'every row doomed',"
+                + " 1 FROM pg_class WHERE oid = " + oid);
+        return oid;
     }
 
     /** "attached", "detach pending", or null when the table is no partition. */
