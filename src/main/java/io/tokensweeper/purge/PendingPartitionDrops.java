@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The whole-partition drops a run of this job left unfinished because its node died (what stays in
  * partition_drops), finished at the start of the next run of the target, before it lists its partitions. Each
- * partition is found by name and must still be the table that was detached (its OID): another table of that name is
- * never touched. Still attached normally (the node died before the detach took effect): nothing to finish, the run
+ * partition is found by its OID: another table that took its name is never touched, and one renamed or moved to
+ * another schema since is not dropped but reported (the run fails naming it and the SQL to finish by hand). Still attached normally (the node died before the detach took effect): nothing to finish, the run
  * judges it as any other. Detach pending (it died during the concurrent detach, which leaves the table half detached
  * and PostgreSQL refusing any other concurrent detach from it): {@code DETACH PARTITION ... FINALIZE}, then as below.
  * Detached, a table of its own that no run would look at again: dropped with its rows counted as the run's, or
@@ -38,7 +38,18 @@ final class PendingPartitionDrops {
     }
 
     /** Where the partition a drop was about is now. */
-    private enum Place { GONE, ANOTHER_TABLE, ATTACHED, DETACH_PENDING, DETACHED, UNDER_ANOTHER_TABLE }
+    private enum Place { GONE, MOVED, ATTACHED, DETACH_PENDING, DETACHED, UNDER_ANOTHER_TABLE }
+
+    /** The partition found by its OID: where it is, and its name now ({@code schema.table}; null when gone). */
+    private record Located(Place place, String schema, String table) {
+        String qualifiedTable() {
+            return Sql.identifier(schema) + "." + Sql.identifier(table);
+        }
+
+        String displayName() {
+            return schema + "." + table;
+        }
+    }
 
     private final DataSource dataSource;
     private final PurgeTarget target;
@@ -116,20 +127,28 @@ final class PendingPartitionDrops {
     private Optional<PartitionRun> finishOne(Connection connection, PartitionDropLog.Entry entry, RunProgress progress)
             throws SQLException, RunFailedException {
         String context = " (finishing the drop of run " + entry.runId() + ", which stopped ";
-        switch (place(connection, entry)) {
+        Located located = place(connection, entry);
+        switch (located.place()) {
             case GONE -> {
-                LOG.info("Purge {} run {}: partition {}, whose drop run {} left unfinished, no longer exists; nothing"
-                        + " to finish", target.job(), progress.runId(), entry.displayName(), entry.runId());
+                LOG.info("Purge {} run {}: partition {} (OID {}), whose drop run {} left unfinished, no longer exists;"
+                        + " nothing to finish", target.job(), progress.runId(), entry.displayName(), entry.oid(),
+                        entry.runId());
                 log.forget(connection, entry);
-                return Optional.empty();
+                return Optional.of(note(entry, "a drop left unfinished by run " + entry.runId() + ": the partition it"
+                        + " detached (OID " + entry.oid() + ") no longer exists; nothing to finish"));
             }
-            case ANOTHER_TABLE, UNDER_ANOTHER_TABLE -> {
-                LOG.warn("Purge {} run {}: {} is no longer the partition run {} detached to drop it (another table of"
-                        + " that name, or attached to another table): left as it is", target.job(),
-                        progress.runId(), entry.displayName(), entry.runId());
+            case MOVED -> throw new RunFailedException("the partition " + entry.displayName() + " (OID "
+                    + entry.oid() + ") whose drop run " + entry.runId() + " left unfinished is now "
+                    + located.displayName() + ": renamed or moved since, it is not dropped by a run; by hand: "
+                    + byHand(entry, located.qualifiedTable()), null);
+            case UNDER_ANOTHER_TABLE -> {
+                LOG.warn("Purge {} run {}: {}, the partition run {} detached to drop it, is now {}, a partition of"
+                        + " another table: left as it is", target.job(), progress.runId(), entry.displayName(),
+                        entry.runId(), located.displayName());
                 log.forget(connection, entry);
-                return Optional.of(note(entry, "a drop left unfinished by run " + entry.runId() + ": the table of"
-                        + " that name is no longer the partition it detached; left as it is"));
+                return Optional.of(note(entry, "a drop left unfinished by run " + entry.runId() + ": the partition it"
+                        + " detached is now " + located.displayName() + ", a partition of another table; left as it"
+                        + " is"));
             }
             case ATTACHED -> {
                 LOG.info("Purge {} run {}: partition {}, whose drop run {} left unfinished, was never detached; it is"
@@ -155,40 +174,51 @@ final class PendingPartitionDrops {
                 outcome.dropped(), outcome.note()));
     }
 
-    private Place place(Connection connection, PartitionDropLog.Entry entry) throws SQLException {
-        record Found(long oid, String relkind, Long parent, boolean pending) {
+    /**
+     * Found by its OID, never by name: a table renamed or moved since is still the one detached, and a table that
+     * took its name is not.
+     */
+    private Located place(Connection connection, PartitionDropLog.Entry entry) throws SQLException {
+        record Found(String schema, String table, Long parent, boolean pending) {
         }
-        Optional<Found> found = Jdbc.first(connection, "SELECT c.oid::bigint, c.relkind::text, i.inhparent::bigint,"
+        Optional<Found> found = Jdbc.first(connection, "SELECT n.nspname, c.relname, i.inhparent::bigint,"
                         + " coalesce(i.inhdetachpending, false) FROM pg_class c"
-                        + " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.oid = to_regclass(?)",
-                rs -> new Found(rs.getLong(1), rs.getString(2), (Long) rs.getObject(3), rs.getBoolean(4)),
-                entry.qualifiedTable());
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.oid = ?::bigint::oid"
+                        + " AND c.relkind = 'r'",
+                rs -> new Found(rs.getString(1), rs.getString(2), (Long) rs.getObject(3), rs.getBoolean(4)),
+                entry.oid());
         if (found.isEmpty()) {
-            return Place.GONE;
+            return new Located(Place.GONE, null, null);
         }
         Found table = found.get();
-        if (table.oid() != entry.oid() || !"r".equals(table.relkind())) {
-            return Place.ANOTHER_TABLE;
+        Place place;
+        if (table.parent() != null && table.parent() != parentOid) {
+            place = Place.UNDER_ANOTHER_TABLE;
+        } else if (table.parent() != null && !table.pending()) {
+            place = Place.ATTACHED;
+        } else if (!table.schema().equals(entry.schema()) || !table.table().equals(entry.table())) {
+            place = Place.MOVED;
+        } else {
+            place = table.parent() == null ? Place.DETACHED : Place.DETACH_PENDING;
         }
-        if (table.parent() == null) {
-            return Place.DETACHED;
-        }
-        if (table.parent() != parentOid) {
-            return Place.UNDER_ANOTHER_TABLE;
-        }
-        return table.pending() ? Place.DETACH_PENDING : Place.ATTACHED;
+        return new Located(place, table.schema(), table.table());
     }
 
     private void warnLeft(RunProgress progress, PartitionDropLog.Entry entry, String why) {
-        String parent = entry.qualifiedParent();
-        String table = entry.qualifiedTable();
         LOG.warn("Purge {} run {}: the drop of partition {} that run {} left unfinished is not finished by this run:"
-                        + " {}. A run with dropDoomedPartitions: true on {} finishes it; by hand: if it is still"
-                        + " detach pending, ALTER TABLE {} DETACH PARTITION {} FINALIZE; then DROP TABLE {} if none"
-                        + " of its rows is to be kept, else ALTER TABLE {} ATTACH PARTITION {} {}; then DELETE FROM {}"
-                        + " WHERE id = {}", target.job(), progress.runId(), entry.displayName(), entry.runId(), why,
-                entry.parentSchema() + "." + entry.parentTable(), parent, table, table, parent, table, entry.bound(),
-                log.table(), entry.id());
+                        + " {}. A run with dropDoomedPartitions: true on {} finishes it; by hand: {}", target.job(),
+                progress.runId(), entry.displayName(), entry.runId(), why,
+                entry.parentSchema() + "." + entry.parentTable(), byHand(entry, entry.qualifiedTable()));
+    }
+
+    /** The SQL that finishes the drop by hand, {@code table} being the partition's (quoted) name now. */
+    private String byHand(PartitionDropLog.Entry entry, String table) {
+        String parent = entry.qualifiedParent();
+        return "if it is still detach pending, ALTER TABLE " + parent + " DETACH PARTITION " + table + " FINALIZE;"
+                + " then DROP TABLE " + table + " if none of its rows is to be kept, else ALTER TABLE " + parent
+                + " ATTACH PARTITION " + table + " " + entry.bound() + "; then DELETE FROM " + log.table()
+                + " WHERE id = " + entry.id();
     }
 
     private static PartitionRun note(PartitionDropLog.Entry entry, String note) {

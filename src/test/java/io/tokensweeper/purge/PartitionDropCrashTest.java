@@ -144,6 +144,7 @@ class PartitionDropCrashTest {
         assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
         assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(50);
         assertThat(partitionState(db, "public.rc_jan")).isNull();
+        assertThat(partitionsOf(service, next.runId()).get("public.rc_jan").note()).contains("no longer exists");
         assertThat(unfinishedDrops(db)).isZero();
     }
 
@@ -183,6 +184,25 @@ class PartitionDropCrashTest {
         // No pooled connection went back holding a drop's lock.
         assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ?::bigint::oid",
                 (long) InFlightDrop.KEY_SPACE)).isZero();
+    }
+
+    @Test
+    void aLeftoverRenamedBeforeTheNextRunIsKeptAndFailsTheRunNamingIt() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashAfterTheDetach(db, "rc", "rc_jan");
+        db.execute("DROP SCHEMA IF EXISTS archive CASCADE; CREATE SCHEMA archive;"
+                + " ALTER TABLE public.rc_jan RENAME TO rc_jan_kept; ALTER TABLE public.rc_jan_kept SET SCHEMA archive");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(next.error()).contains("archive.rc_jan_kept").contains("DROP TABLE \"archive\".\"rc_jan_kept\"");
+        assertThat(partitionsOf(service, next.runId()).get("public.rc_jan").note()).contains("archive.rc_jan_kept");
+        assertThat(db.queryLong("SELECT count(*) FROM archive.rc_jan_kept")).isEqualTo(600);
+        assertThat(unfinishedDrops(db)).isEqualTo(1);
+        // The partitions are purged all the same.
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
     }
 
     @Test
