@@ -66,52 +66,85 @@ final class PendingPartitionDrops {
         this.log = log;
     }
 
-    /** Finishes each drop of this job left unfinished, with the run's progress. */
-    Finished finish(RunProgress progress) throws SQLException {
-        List<PartitionRun> report = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
-        Set<Long> inFlight = new HashSet<>();
+    /**
+     * Finishes each drop of this job left unfinished, with the run's progress. The records are read on the run's
+     * connection (its transaction ended after: finishing a detach waits for every transaction that may still see the
+     * partition), the drops finished on a connection of their own, opened only when there is one. An error about one
+     * record is that record's failure: the others are finished all the same, and the run purges its partitions.
+     */
+    Finished finish(Connection runConnection, RunProgress progress) {
+        List<PartitionDropLog.Entry> entries;
+        try {
+            entries = log.unfinished(runConnection, target.job());
+            Transactions.commit(runConnection);
+        } catch (SQLException e) {
+            Transactions.rollbackQuietly(runConnection);
+            String failure = "could not read the partition drops left unfinished (" + log.table() + "): "
+                    + e.getMessage();
+            LOG.warn("Purge {} run {}: {}", target.job(), progress.runId(), failure);
+            return new Finished(List.of(), List.of(failure), Set.of());
+        }
+        if (entries.isEmpty()) {
+            return Finished.NOTHING;
+        }
+        LOG.warn("Purge {} run {}: {} partition drop(s) left unfinished by an earlier run (its node stopped mid-drop,"
+                + " or it could not finish); finishing them", target.job(), progress.runId(), entries.size());
+        Finished finished = new Finished(new ArrayList<>(), new ArrayList<>(), new HashSet<>());
         try (WorkerSession session = WorkerSession.forPartitionDdl(dataSource, batch)) {
-            Connection connection = session.connection();
-            List<PartitionDropLog.Entry> entries = log.unfinished(connection, target.job());
-            if (!entries.isEmpty()) {
-                LOG.warn("Purge {} run {}: {} partition drop(s) left unfinished by an earlier run (its node stopped"
-                        + " mid-drop, or it could not finish); finishing them", target.job(), progress.runId(),
-                        entries.size());
-            }
             for (PartitionDropLog.Entry entry : entries) {
-                if (!entry.isOf(target)) {
-                    warnLeft(progress, entry, "it was a partition of " + entry.parentSchema() + "."
-                            + entry.parentTable() + ", which is no longer this job's table");
-                    report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " of a partition of "
-                            + entry.parentSchema() + "." + entry.parentTable() + ", no longer this job's table: left"
-                            + " as it is (see the log)"));
-                    continue;
-                }
-                Optional<InFlightDrop> lock = InFlightDrop.tryTake(session, entry.oid());
-                if (lock.isEmpty()) {
-                    LOG.warn("Purge {} run {}: partition {} is left as it is, its drop's record (run {}) kept: {} (a"
-                            + " node that died mid-drop, whose DETACH goes on); the next run looks again",
-                            target.job(), progress.runId(), entry.displayName(), entry.runId(), InFlightDrop.ELSEWHERE);
-                    report.add(note(entry, InFlightDrop.ELSEWHERE + " (recorded by run " + entry.runId() + "): left"
-                            + " as it is for the next run"));
-                    inFlight.add(entry.oid());
-                    continue;
-                }
-                try {
-                    finishOne(connection, entry, progress).ifPresent(report::add);
-                } catch (RunFailedException e) {
-                    LOG.warn("Purge {} run {}: could not finish the drop of partition {} left by run {}: {}",
-                            target.job(), progress.runId(), entry.displayName(), entry.runId(), e.getMessage());
-                    failures.add(e.getMessage());
-                    report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " could not be finished: "
-                            + e.getMessage()));
-                } finally {
-                    lock.get().release();
-                }
+                finishEntry(session, entry, progress, finished);
+            }
+        } catch (SQLException e) {
+            // Only the session's opening: what goes wrong with a record is caught with it.
+            for (PartitionDropLog.Entry entry : entries) {
+                failed(entry, progress, "could not open a connection to finish the drop of partition "
+                        + entry.displayName() + " left by run " + entry.runId() + ": " + e.getMessage(), finished);
             }
         }
-        return new Finished(report, failures, inFlight);
+        return finished;
+    }
+
+    private void finishEntry(WorkerSession session, PartitionDropLog.Entry entry, RunProgress progress,
+                             Finished finished) {
+        if (!entry.isOf(target)) {
+            warnLeft(progress, entry, "it was a partition of " + entry.parentSchema() + "." + entry.parentTable()
+                    + ", which is no longer this job's table");
+            finished.report().add(note(entry, "a drop left unfinished by run " + entry.runId() + " of a partition of "
+                    + entry.parentSchema() + "." + entry.parentTable() + ", no longer this job's table: left as it is"
+                    + " (see the log)"));
+            return;
+        }
+        try {
+            Optional<InFlightDrop> lock = InFlightDrop.tryTake(session, entry.oid());
+            if (lock.isEmpty()) {
+                LOG.warn("Purge {} run {}: partition {} is left as it is, its drop's record (run {}) kept: {} (a node"
+                        + " that died mid-drop, whose DETACH goes on); the next run looks again", target.job(),
+                        progress.runId(), entry.displayName(), entry.runId(), InFlightDrop.ELSEWHERE);
+                finished.report().add(note(entry, InFlightDrop.ELSEWHERE + " (recorded by run " + entry.runId()
+                        + "): left as it is for the next run"));
+                finished.inFlight().add(entry.oid());
+                return;
+            }
+            try {
+                finishOne(session.connection(), entry, progress).ifPresent(finished.report()::add);
+            } finally {
+                lock.get().release();
+            }
+        } catch (RunFailedException e) {
+            failed(entry, progress, e.getMessage(), finished);
+        } catch (SQLException e) {
+            failed(entry, progress, "could not finish the drop of partition " + entry.displayName() + " left by run "
+                    + entry.runId() + ": " + e.getMessage(), finished);
+        }
+    }
+
+    /** Reported (log, the partition's note) and a failure of the run; the record stays, and every run tries again. */
+    private void failed(PartitionDropLog.Entry entry, RunProgress progress, String failure, Finished finished) {
+        LOG.warn("Purge {} run {}: could not finish the drop of partition {} left by run {}: {}", target.job(),
+                progress.runId(), entry.displayName(), entry.runId(), failure);
+        finished.failures().add(failure);
+        finished.report().add(note(entry, "a drop left unfinished by run " + entry.runId() + " could not be finished: "
+                + failure));
     }
 
     /**

@@ -220,7 +220,7 @@ public final class PurgeEngine {
             throws SQLException {
         Connection connection = session.connection();
         List<Partitions.Leaf> leaves = Partitions.leaves(connection, session.tableOid());
-        commit(connection);
+        Transactions.commit(connection);
         LOG.info("Purge {} run {}: {} is partitioned, {} leaf partition(s) to purge one after another", target.job(),
                 progress.runId(), target.displayName(), leaves.size());
         return leaves;
@@ -258,7 +258,7 @@ public final class PurgeEngine {
         if (whole) {
             history.recordMethod(connection, progress.runId(), choice);
         }
-        commit(connection);
+        Transactions.commit(connection);
         progress.method(choice.method());
         LOG.info("Purge {} run {}: {}{} walk, {}", target.job(), progress.runId(),
                 whole ? "" : target.displayName() + ": ", choice.method().id(), choice.reason());
@@ -271,15 +271,38 @@ public final class PurgeEngine {
     }
 
     /**
-     * A partitioned target: its leaf partitions as the run starts, each purged in turn as a target of its own under
-     * the partitioned table's fence, with the usual guarantees. A leaf detached or dropped during the run is skipped
-     * with a note, and so is one a drop of which is still in flight on another session (the note is the unfinished
-     * drops'); what the run did in each leaf is written to the history after it.
+     * A partitioned target: the drops left unfinished by earlier runs, then its leaves ({@link #purgeLeaves}). What
+     * could not be finished of those drops fails the run once the leaves are purged, and stays in its error whatever
+     * else fails.
      */
     private RunOutcome purgePartitions(FencedSession session, PurgeTarget target, RunProgress progress,
                                        Instant started) throws SQLException, InterruptedException, RunFailedException {
-        Connection connection = session.connection();
         PendingPartitionDrops.Finished pending = finishPendingDrops(session, target, progress);
+        RunOutcome outcome;
+        String unfinished = String.join("; ", pending.failures());
+        try {
+            outcome = purgeLeaves(session, target, progress, started, pending);
+        } catch (SQLException e) {
+            throw unfinished.isEmpty() ? e : new SQLException(e.getMessage() + "; " + unfinished, e.getSQLState(), e);
+        } catch (RunFailedException e) {
+            throw unfinished.isEmpty() ? e : new RunFailedException(e.getMessage() + "; " + unfinished, e);
+        }
+        if (!unfinished.isEmpty()) {
+            throw new RunFailedException(unfinished, null);
+        }
+        return outcome;
+    }
+
+    /**
+     * Its leaf partitions as the run starts, each purged in turn as a target of its own under the partitioned table's
+     * fence, with the usual guarantees. A leaf detached or dropped during the run is skipped with a note, and so is
+     * one a drop of which is still in flight on another session (the note is the unfinished drops'); what the run did
+     * in each leaf is written to the history after it.
+     */
+    private RunOutcome purgeLeaves(FencedSession session, PurgeTarget target, RunProgress progress, Instant started,
+                                   PendingPartitionDrops.Finished pending)
+            throws SQLException, InterruptedException, RunFailedException {
+        Connection connection = session.connection();
         List<Partitions.Leaf> leaves = leaves(session, target, progress);
         List<PartitionRun> partitions = new ArrayList<>(pending.report());
         Set<PurgeMethod> methods = EnumSet.noneOf(PurgeMethod.class);
@@ -362,10 +385,7 @@ public final class PurgeEngine {
                         + partitions.stream().filter(p -> "heap".equals(p.method())).count() + " by the heap walk, "
                         + partitions.stream().filter(p -> "index".equals(p.method())).count()
                         + " by the index walk (see partitions)");
-        commit(connection);
-        if (!pending.failures().isEmpty()) {
-            throw new RunFailedException(String.join("; ", pending.failures()), null);
-        }
+        Transactions.commit(connection);
         return outcome;
     }
 
@@ -381,16 +401,16 @@ public final class PurgeEngine {
     private PendingPartitionDrops.Finished finishPendingDrops(FencedSession session, PurgeTarget target,
                                                               RunProgress progress) throws SQLException {
         Connection connection = session.connection();
-        commit(connection);
+        Transactions.commit(connection);
         if (target.dropDoomedPartitions()) {
-            PendingPartitionDrops.Finished finished = pendingDrops(session, target).finish(progress);
+            PendingPartitionDrops.Finished finished = pendingDrops(session, target).finish(connection, progress);
             if (!finished.report().isEmpty()) {
                 recordPartitions(connection, progress, finished.report());
             }
             return finished;
         }
         pendingDrops(session, target).warnUnfinished(connection, progress, "dropDoomedPartitions is off");
-        commit(connection);
+        Transactions.commit(connection);
         return PendingPartitionDrops.Finished.NOTHING;
     }
 
@@ -410,7 +430,7 @@ public final class PurgeEngine {
         try {
             verdict = drop.judge(connection, leaf);
             // No snapshot of ours may be open: DETACH ... CONCURRENTLY waits for every transaction that has one.
-            commit(connection);
+            Transactions.commit(connection);
         } catch (SQLException e) {
             Transactions.rollbackQuietly(connection);
             LOG.warn("Purge {} run {}: could not judge partition {} for a drop ({}); its rows are deleted row by row",
@@ -424,13 +444,7 @@ public final class PurgeEngine {
     private void recordPartitions(Connection connection, RunProgress progress, List<PartitionRun> partitions)
             throws SQLException {
         history.recordPartitions(connection, progress.runId(), partitions);
-        commit(connection);
-    }
-
-    private static void commit(Connection connection) throws SQLException {
-        if (!connection.getAutoCommit()) {
-            connection.commit();
-        }
+        Transactions.commit(connection);
     }
 
     private void finish(Connection connection, long runId, Ending ending) throws SQLException {

@@ -206,6 +206,40 @@ class PartitionDropCrashTest {
     }
 
     @Test
+    void aDropLeftUnfinishedThatKeepsFailingWithAnSqlErrorFailsTheRunButTheRestIsStillPurged() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        breakForgettingAGoneDrop(db);
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+
+        for (int run = 0; run < 2; run++) {
+            PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(next.error()).contains("public.rc_gone").contains("cannot forget it");
+            assertThat(partitionsOf(service, next.runId()).get("public.rc_gone").note()).contains("cannot forget it");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLeafThatFailsLaterKeepsTheUnfinishedDropsFailureInTheRunsError() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        breakForgettingAGoneDrop(db);
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        service.engine().beforePartition(leaf -> {
+            if (leaf.table().equals("rc_mar")) {
+                throwUnchecked(new SQLException("rc_mar broke"));
+            }
+        });
+
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(next.error()).contains("rc_mar broke").contains("public.rc_gone").contains("cannot forget it");
+    }
+
+    @Test
     void aNodeDyingBeforeTheDetachLeavesThePartitionToTheNextRunsJudgement() throws SQLException {
         TestDatabase db = POSTGRES.database();
         PurgeService crashing = PurgeFixture.start(db, dropping("rd"), batches());
@@ -291,6 +325,28 @@ class PartitionDropCrashTest {
                 + parent + "', 'public', '" + leaf + "', oid, pg_get_expr(relpartbound, oid), 'every row doomed',"
                 + " 1 FROM pg_class WHERE oid = " + oid);
         return oid;
+    }
+
+    /**
+     * A drop left unfinished of public.rc_gone, a partition dropped since, whose record cannot be deleted (a trigger
+     * refuses it): a persistent SQL error at each run that finishes it.
+     */
+    private static void breakForgettingAGoneDrop(TestDatabase db) {
+        db.execute("CREATE TABLE public.rc_gone PARTITION OF public.rc FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')");
+        recordDrop(db, "rc", "rc_gone");
+        db.execute("""
+                DROP TABLE public.rc_gone;
+                CREATE OR REPLACE FUNCTION sweeper.refuse_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION 'cannot forget it'; END $$;
+                DROP TRIGGER IF EXISTS refuse_forget ON sweeper.partition_drops;
+                CREATE TRIGGER refuse_forget BEFORE DELETE ON sweeper.partition_drops FOR EACH ROW
+                  WHEN (OLD.partition_table = 'rc_gone') EXECUTE FUNCTION sweeper.refuse_forget();
+                """);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> void throwUnchecked(Throwable e) throws E {
+        throw (E) e;
     }
 
     /** "attached", "detach pending", or null when the table is no partition. */
