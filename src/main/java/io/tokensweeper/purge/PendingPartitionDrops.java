@@ -149,12 +149,17 @@ final class PendingPartitionDrops {
 
     /**
      * For a run that does not finish them (a dry run, or dropDoomedPartitions turned off since): a WARN for each drop
-     * left unfinished, with what to do, at every such run.
+     * left unfinished, with what to do, and a note for the run's partitions, at every such run.
      */
-    void warnUnfinished(Connection connection, RunProgress progress, String why) throws SQLException {
+    Finished leaveUnfinished(Connection connection, RunProgress progress, String why) throws SQLException {
+        List<PartitionRun> report = new ArrayList<>();
         for (PartitionDropLog.Entry entry : log.unfinished(connection, target.job())) {
             warnLeft(progress, entry, why);
+            report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " (a partition of "
+                    + entry.parentSchema() + "." + entry.parentTable() + "), not finished by this run: " + why
+                    + " (see the log for what to run)"));
         }
+        return new Finished(report, List.of(), Set.of());
     }
 
     private Optional<PartitionRun> finishOne(Connection connection, PartitionDropLog.Entry entry, RunProgress progress)

@@ -182,7 +182,8 @@ public final class PurgeEngine {
             progress.deleted(doomed);
             return Ending.SUCCEEDED;
         }
-        pendingDrops(session, target).warnUnfinished(connection, progress, "a dry run changes nothing");
+        // The notes are not kept: a dry run's partitions are what it would do.
+        pendingDrops(session, target).leaveUnfinished(connection, progress, "a dry run changes nothing");
         List<PartitionRun> partitions = new ArrayList<>();
         long total = 0;
         for (Partitions.Leaf leaf : leaves(session, target, progress)) {
@@ -395,23 +396,21 @@ public final class PurgeEngine {
 
     /**
      * Before the leaves are listed: the whole-partition drops a run of this job left unfinished when its node died,
-     * finished when the target opts in (else a WARN for each, at every run). No transaction of the run's session may
-     * be open: finishing a detach waits for every transaction that may still see the partition.
+     * finished when the target opts in (else a WARN and a note for each, at every run). No transaction of the run's
+     * session may be open: finishing a detach waits for every transaction that may still see the partition.
      */
     private PendingPartitionDrops.Finished finishPendingDrops(FencedSession session, PurgeTarget target,
                                                               RunProgress progress) throws SQLException {
         Connection connection = session.connection();
         Transactions.commit(connection);
-        if (target.dropDoomedPartitions()) {
-            PendingPartitionDrops.Finished finished = pendingDrops(session, target).finish(connection, progress);
-            if (!finished.report().isEmpty()) {
-                recordPartitions(connection, progress, finished.report());
-            }
-            return finished;
+        PendingPartitionDrops pending = pendingDrops(session, target);
+        PendingPartitionDrops.Finished finished = target.dropDoomedPartitions() ? pending.finish(connection, progress)
+                : pending.leaveUnfinished(connection, progress, "dropDoomedPartitions is off");
+        if (!finished.report().isEmpty()) {
+            recordPartitions(connection, progress, finished.report());
         }
-        pendingDrops(session, target).warnUnfinished(connection, progress, "dropDoomedPartitions is off");
         Transactions.commit(connection);
-        return PendingPartitionDrops.Finished.NOTHING;
+        return finished;
     }
 
     /**

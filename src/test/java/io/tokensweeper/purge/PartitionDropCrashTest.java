@@ -298,8 +298,11 @@ class PartitionDropCrashTest {
         try {
             PurgeService rowByRow = PurgeFixture.start(db, PurgeFixture.refreshTokensOnly("public", "rc", "expires_at",
                     "revoked"), batches());
-            assertThat(rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status())
-                    .isEqualTo(RunStatus.SUCCEEDED);
+            PurgeResult run = rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            assertThat(run.status()).isEqualTo(RunStatus.SUCCEEDED);
+            // The run's history says so too.
+            assertThat(partitionsOf(rowByRow, run.runId()).get("public.rc_jan").note())
+                    .contains("dropDoomedPartitions is off");
             assertThat(PurgeFixture.start(db, dropping("rc"), batches()).run(JobName.REFRESH_TOKENS,
                     PurgeRequest.cli(true)).status()).isEqualTo(RunStatus.SUCCEEDED);
         } finally {
@@ -347,6 +350,24 @@ class PartitionDropCrashTest {
     @SuppressWarnings("unchecked")
     private static <E extends Throwable> void throwUnchecked(Throwable e) throws E {
         throw (E) e;
+    }
+
+    @Test
+    void aDropLeftUnfinishedOfAnotherTablesPartitionIsNotedAtEachRunAndLeftAsItIs() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        // The job's table was rd when its node died mid-drop; it is rc now.
+        crashAfterTheDetach(db, "rd", "rd_old1");
+
+        for (CleanupFactory config : List.of(dropping("rc"), PurgeFixture.refreshTokensOnly("public", "rc",
+                "expires_at", "revoked"))) {
+            PurgeService service = PurgeFixture.start(db, config, batches());
+            PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(partitionsOf(service, next.runId()).get("public.rd_old1").note()).contains("public.rd");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rd_old1")).isEqualTo(700);
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+        }
     }
 
     /** "attached", "detach pending", or null when the table is no partition. */
