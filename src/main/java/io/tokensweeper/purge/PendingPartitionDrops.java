@@ -13,18 +13,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole-partition drops a run of this job left unfinished because its node died (what stays in
- * partition_drops), finished at the start of the next run of the target, before it lists its partitions. Each
- * partition is found by its OID: another table that took its name is never touched, and one renamed or moved to
- * another schema since is not dropped but reported (the run fails naming it and the SQL to finish by hand). Still attached normally (the node died before the detach took effect): nothing to finish, the run
- * judges it as any other. Detach pending (it died during the concurrent detach, which leaves the table half detached
- * and PostgreSQL refusing any other concurrent detach from it): {@code DETACH PARTITION ... FINALIZE}, then as below.
- * Detached, a table of its own that no run would look at again: dropped with its rows counted as the run's, or
- * attached again with its bounds when a row that is not doomed is in it ({@link DetachedPartition}). What cannot be
- * finished is reported (log, the partition's note) and fails the run once its partitions are purged, naming the
- * command to run; its record stays, and every run tries again. A drop still in flight on another session (the
- * {@link InFlightDrop} lock is held: a dead node's DETACH going on) is left alone, record and partition, for the
- * next run; each record is looked at only while this run holds that lock.
+ * The whole-partition drops a run of this job left unfinished because its node died (what stays in partition_drops),
+ * finished at the start of the next run of the target, before it lists its partitions. Each partition is found by its
+ * OID: another table that took its name is never touched, and one renamed or moved to another schema since is not
+ * dropped but reported (the run fails naming it and the SQL to finish by hand). Still attached normally (the node
+ * died before the detach took effect): nothing to finish, the run judges it as any other. Detach pending (it died
+ * during the concurrent detach, which leaves the table half detached and PostgreSQL refusing any other concurrent
+ * detach from it): {@code DETACH PARTITION ... FINALIZE}, then as below. Detached, a table of its own that no run
+ * would look at again: dropped with its rows counted as the run's, or attached again with its bounds when a row that
+ * is not doomed is in it ({@link DetachedPartition}). What cannot be finished is reported (log, the partition's note)
+ * and fails the run once its partitions are purged, naming the command to run; its record stays, and every run tries
+ * again. A drop still in flight on another session (the {@link InFlightDrop} lock is held: a dead node's DETACH going
+ * on) is left alone, record and partition, for the next run; each record is looked at only while this run holds that
+ * lock.
  */
 final class PendingPartitionDrops {
     private static final Logger LOG = LoggerFactory.getLogger(PendingPartitionDrops.class);

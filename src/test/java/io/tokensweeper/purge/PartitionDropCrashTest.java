@@ -69,12 +69,8 @@ class PartitionDropCrashTest {
         PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(exists(db, "public.rc_jan")).isFalse();
+        PartitionRun jan = droppedWhole(db, service, next, "public.rc_jan", 600);
         assertThat(next.rowsDeleted()).isEqualTo(600 + doomedLeft);
-        PartitionRun jan = partitionsOf(service, next.runId()).get("public.rc_jan");
-        assertThat(jan.dropped()).isTrue();
-        assertThat(jan.rowsDeleted()).isEqualTo(600);
         assertThat(jan.note()).isEqualTo("dropped whole: every row doomed (checked) in a time range that has ended"
                 + " (finishing the drop of run " + crashed + ", which stopped after the detach)");
         assertThat(unfinishedDrops(db)).isZero();
@@ -90,12 +86,8 @@ class PartitionDropCrashTest {
         PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(exists(db, "public.rd_old1")).isFalse();
-        PartitionRun old1 = partitionsOf(service, next.runId()).get("public.rd_old1");
-        assertThat(old1.dropped()).isTrue();
-        assertThat(old1.rowsDeleted()).isEqualTo(700);
-        assertThat(old1.note()).contains("finishing the drop of run " + crashed);
+        assertThat(droppedWhole(db, service, next, "public.rd_old1", 700).note())
+                .contains("finishing the drop of run " + crashed);
         // The next partition expired by its bounds can be detached concurrently again.
         assertThat(exists(db, "public.rd_old2")).isFalse();
         assertThat(partitionsOf(service, next.runId()).get("public.rd_old2").dropped()).isTrue();
@@ -175,15 +167,11 @@ class PartitionDropCrashTest {
 
         PurgeResult after = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(after.status()).as(after.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(exists(db, "public.rc_jan")).isFalse();
-        PartitionRun jan = partitionsOf(service, after.runId()).get("public.rc_jan");
-        assertThat(jan.dropped()).isTrue();
-        assertThat(jan.rowsDeleted()).isEqualTo(600);
+        droppedWhole(db, service, after, "public.rc_jan", 600);
         assertThat(unfinishedDrops(db)).isZero();
         // No pooled connection went back holding a drop's lock.
-        assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = ?::bigint::oid",
-                (long) InFlightDrop.KEY_SPACE)).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND classid = ?::bigint::oid", (long) InFlightDrop.KEY_SPACE)).isZero();
     }
 
     @Test
@@ -191,7 +179,8 @@ class PartitionDropCrashTest {
         TestDatabase db = POSTGRES.database();
         crashAfterTheDetach(db, "rc", "rc_jan");
         db.execute("DROP SCHEMA IF EXISTS archive CASCADE; CREATE SCHEMA archive;"
-                + " ALTER TABLE public.rc_jan RENAME TO rc_jan_kept; ALTER TABLE public.rc_jan_kept SET SCHEMA archive");
+                + " ALTER TABLE public.rc_jan RENAME TO rc_jan_kept;"
+                + " ALTER TABLE public.rc_jan_kept SET SCHEMA archive");
 
         PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
@@ -335,7 +324,8 @@ class PartitionDropCrashTest {
      * refuses it): a persistent SQL error at each run that finishes it.
      */
     private static void breakForgettingAGoneDrop(TestDatabase db) {
-        db.execute("CREATE TABLE public.rc_gone PARTITION OF public.rc FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')");
+        db.execute("CREATE TABLE public.rc_gone PARTITION OF public.rc"
+                + " FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')");
         recordDrop(db, "rc", "rc_gone");
         db.execute("""
                 DROP TABLE public.rc_gone;
@@ -368,6 +358,17 @@ class PartitionDropCrashTest {
             assertThat(db.queryLong("SELECT count(*) FROM public.rd_old1")).isEqualTo(700);
             assertThat(unfinishedDrops(db)).isEqualTo(1);
         }
+    }
+
+    /** A run that succeeded and dropped {@code partition} whole with its {@code rows}: its line in the run's report. */
+    private static PartitionRun droppedWhole(TestDatabase db, PurgeService service, PurgeResult run, String partition,
+                                             long rows) throws SQLException {
+        assertThat(run.status()).as(run.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, partition)).isFalse();
+        PartitionRun dropped = partitionsOf(service, run.runId()).get(partition);
+        assertThat(dropped.dropped()).isTrue();
+        assertThat(dropped.rowsDeleted()).isEqualTo(rows);
+        return dropped;
     }
 
     /** "attached", "detach pending", or null when the table is no partition. */
