@@ -40,7 +40,7 @@ final class WorkerSession implements AutoCloseable {
         try {
             Jdbc.execute(session.connection, "SELECT set_config('client_connection_check_interval', '1s', false)");
         } catch (SQLException e) {
-            // Only where the server's platform cannot tell (it is Linux-only); the drop's lock covers that case.
+            // Refused where the server's platform cannot tell (Windows); the drop's lock covers that case too.
             LOG.debug("client_connection_check_interval cannot be set on this server: {}", e.getMessage());
         }
         return session;
