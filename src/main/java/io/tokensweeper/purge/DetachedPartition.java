@@ -8,14 +8,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A partition detached from the target to be dropped whole, recorded in partition_drops: in one transaction
- * {@code LOCK TABLE} (nothing can be added to it any more), the check that no row of it is not doomed (NULL is never
- * doomed), {@code DROP TABLE}, the run's progress and the end of the record. A row that is not doomed found then, or
- * a drop that fails, rolls that back, and the partition is attached again with its bounds to be purged row by row.
+ * {@code LOCK TABLE} (nothing can be added to it any more), the check that its name still is the table detached (the
+ * OID, no parent), the check that no row of it is not doomed (NULL is never doomed), {@code DROP TABLE}, the run's
+ * progress and the end of the record. A row that is not doomed found then, or a drop that fails, rolls that back,
+ * and the partition is attached again with its bounds to be purged row by row; a name that is another table's now
+ * rolls it back and fails the run, the record kept.
  * Used right after the run's own detach ({@link PartitionDrop}) and to finish a drop a dead node left
  * ({@link PendingPartitionDrops}).
  */
 final class DetachedPartition {
     private static final Logger LOG = LoggerFactory.getLogger(DetachedPartition.class);
+    /** SQL state of the drop's check under its lock that the name still is the table detached. */
+    private static final String NOT_THE_DETACHED_TABLE = "TS004";
 
     private final PurgeTarget target;
     private final PartitionDropLog log;
@@ -37,6 +41,11 @@ final class DetachedPartition {
         try {
             rows = drop(connection, progress);
         } catch (SQLException notDropped) {
+            if (NOT_THE_DETACHED_TABLE.equals(notDropped.getSQLState())) {
+                throw new RunFailedException("the partition " + entry.displayName() + " was not dropped: "
+                        + notDropped.getMessage() + "; its record stays (" + log.table() + " id " + entry.id()
+                        + "), and each run of the job looks at it again", notDropped);
+            }
             attachAgain(connection, notDropped);
             LOG.warn("Purge {} run {}: partition {} was not dropped: {}; attached again with its bounds and purged row"
                     + " by row{}", target.job(), progress.runId(), entry.displayName(), notDropped.getMessage(),
@@ -57,6 +66,13 @@ final class DetachedPartition {
         try {
             progress.commit(connection, () -> {
                 Jdbc.execute(connection, "LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE");
+                // The name was looked at before the lock: another table may have taken it since.
+                if (!Jdbc.oneBoolean(connection, "SELECT coalesce(to_regclass(?)::oid = ?::bigint::oid, false)"
+                        + " AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = ?::bigint::oid)", table,
+                        entry.oid(), entry.oid())) {
+                    throw new SQLException(table + " is no longer the table detached (OID " + entry.oid()
+                            + ", a table of its own)", NOT_THE_DETACHED_TABLE);
+                }
                 long[] counts = Jdbc.one(connection, "SELECT count(*), count(*) FILTER (WHERE ("
                                 + DoomedRowPredicate.sql(target) + ") IS NOT TRUE) FROM ONLY " + table,
                         rs -> new long[] {rs.getLong(1), rs.getLong(2)});

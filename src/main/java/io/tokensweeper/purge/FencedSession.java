@@ -28,7 +28,8 @@ final class FencedSession implements AutoCloseable {
     }
 
     private static final List<String> RUN_SETTINGS =
-            List.of("lock_timeout", "statement_timeout", "synchronous_commit", "row_security");
+            List.of("lock_timeout", "statement_timeout", "synchronous_commit", "row_security",
+                    "client_connection_check_interval");
 
     private final DataSource dataSource;
     private final Connection connection;

@@ -163,30 +163,45 @@ final class PartitionDrop {
     }
 
     /**
-     * Records the drop (committed, so that a node dying from here on leaves what the next run needs to finish it),
-     * detaches the leaf concurrently, then drops it or attaches it again ({@link DetachedPartition}).
+     * Takes the partition's {@link InFlightDrop} lock, records the drop (committed, so that a node dying from here on
+     * leaves what the next run needs to finish it), detaches the leaf concurrently, then drops it or attaches it
+     * again ({@link DetachedPartition}). A partition whose lock another session holds is purged row by row.
      */
     Outcome drop(Partitions.Leaf leaf, Verdict verdict, RunProgress progress) throws SQLException, RunFailedException {
         try (WorkerSession session = WorkerSession.forPartitionDdl(dataSource, batch)) {
-            Connection connection = session.connection();
-            PartitionDropLog.Entry entry = log.record(connection, target, leaf, verdict, progress.runId());
-            LOG.info("Purge {} run {}: detaching partition {} to drop it: {}", target.job(), progress.runId(),
-                    leaf.displayName(), verdict.reason());
-            beforeDetach.accept(leaf);
-            try {
-                Jdbc.execute(connection, "ALTER TABLE " + entry.qualifiedParent() + " DETACH PARTITION "
-                        + entry.qualifiedTable() + " CONCURRENTLY");
-            } catch (SQLException e) {
-                if (!detachPending(connection, leaf.oid())) {
-                    log.forget(connection, entry);
-                    LOG.warn("Purge {} run {}: could not detach partition {} to drop it ({}); its rows are deleted"
-                            + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
-                    return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
-                }
-                finalizeDetach(connection, entry, e.getMessage());
+            Optional<InFlightDrop> inFlight = InFlightDrop.tryTake(session, leaf.oid());
+            if (inFlight.isEmpty()) {
+                LOG.warn("Purge {} run {}: partition {} is not dropped: {}; its rows are deleted row by row",
+                        target.job(), progress.runId(), leaf.displayName(), InFlightDrop.ELSEWHERE);
+                return new Outcome(false, 0, "not dropped: " + InFlightDrop.ELSEWHERE + "; purged row by row");
             }
-            return new DetachedPartition(target, log, entry).dropOrAttachAgain(connection, progress, "");
+            try {
+                return detachAndDrop(session.connection(), leaf, verdict, progress);
+            } finally {
+                inFlight.get().release();
+            }
         }
+    }
+
+    private Outcome detachAndDrop(Connection connection, Partitions.Leaf leaf, Verdict verdict, RunProgress progress)
+            throws SQLException, RunFailedException {
+        PartitionDropLog.Entry entry = log.record(connection, target, leaf, verdict, progress.runId());
+        LOG.info("Purge {} run {}: detaching partition {} to drop it: {}", target.job(), progress.runId(),
+                leaf.displayName(), verdict.reason());
+        beforeDetach.accept(leaf);
+        try {
+            Jdbc.execute(connection, "ALTER TABLE " + entry.qualifiedParent() + " DETACH PARTITION "
+                    + entry.qualifiedTable() + " CONCURRENTLY");
+        } catch (SQLException e) {
+            if (!detachPending(connection, leaf.oid())) {
+                log.forget(connection, entry);
+                LOG.warn("Purge {} run {}: could not detach partition {} to drop it ({}); its rows are deleted"
+                        + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
+                return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
+            }
+            finalizeDetach(connection, entry, e.getMessage());
+        }
+        return new DetachedPartition(target, log, entry).dropOrAttachAgain(connection, progress, "");
     }
 
     static boolean detachPending(Connection connection, long partitionOid) throws SQLException {

@@ -182,7 +182,8 @@ public final class PurgeEngine {
             progress.deleted(doomed);
             return Ending.SUCCEEDED;
         }
-        pendingDrops(session, target).warnUnfinished(connection, progress, "a dry run changes nothing");
+        // The notes are not kept: a dry run's partitions are what it would do.
+        pendingDrops(session, target).leaveUnfinished(connection, progress, "a dry run changes nothing");
         List<PartitionRun> partitions = new ArrayList<>();
         long total = 0;
         for (Partitions.Leaf leaf : leaves(session, target, progress)) {
@@ -220,7 +221,7 @@ public final class PurgeEngine {
             throws SQLException {
         Connection connection = session.connection();
         List<Partitions.Leaf> leaves = Partitions.leaves(connection, session.tableOid());
-        commit(connection);
+        Transactions.commit(connection);
         LOG.info("Purge {} run {}: {} is partitioned, {} leaf partition(s) to purge one after another", target.job(),
                 progress.runId(), target.displayName(), leaves.size());
         return leaves;
@@ -258,7 +259,7 @@ public final class PurgeEngine {
         if (whole) {
             history.recordMethod(connection, progress.runId(), choice);
         }
-        commit(connection);
+        Transactions.commit(connection);
         progress.method(choice.method());
         LOG.info("Purge {} run {}: {}{} walk, {}", target.job(), progress.runId(),
                 whole ? "" : target.displayName() + ": ", choice.method().id(), choice.reason());
@@ -271,14 +272,38 @@ public final class PurgeEngine {
     }
 
     /**
-     * A partitioned target: its leaf partitions as the run starts, each purged in turn as a target of its own under
-     * the partitioned table's fence, with the usual guarantees. A leaf detached or dropped during the run is skipped
-     * with a note; what the run did in each leaf is written to the history after it.
+     * A partitioned target: the drops left unfinished by earlier runs, then its leaves ({@link #purgeLeaves}). What
+     * could not be finished of those drops fails the run once the leaves are purged, and stays in its error whatever
+     * else fails.
      */
     private RunOutcome purgePartitions(FencedSession session, PurgeTarget target, RunProgress progress,
                                        Instant started) throws SQLException, InterruptedException, RunFailedException {
-        Connection connection = session.connection();
         PendingPartitionDrops.Finished pending = finishPendingDrops(session, target, progress);
+        RunOutcome outcome;
+        String unfinished = String.join("; ", pending.failures());
+        try {
+            outcome = purgeLeaves(session, target, progress, started, pending);
+        } catch (SQLException e) {
+            throw unfinished.isEmpty() ? e : new SQLException(e.getMessage() + "; " + unfinished, e.getSQLState(), e);
+        } catch (RunFailedException e) {
+            throw unfinished.isEmpty() ? e : new RunFailedException(e.getMessage() + "; " + unfinished, e);
+        }
+        if (!unfinished.isEmpty()) {
+            throw new RunFailedException(unfinished, null);
+        }
+        return outcome;
+    }
+
+    /**
+     * Its leaf partitions as the run starts, each purged in turn as a target of its own under the partitioned table's
+     * fence, with the usual guarantees. A leaf detached or dropped during the run is skipped with a note, and so is
+     * one a drop of which is still in flight on another session (the note is the unfinished drops'); what the run did
+     * in each leaf is written to the history after it.
+     */
+    private RunOutcome purgeLeaves(FencedSession session, PurgeTarget target, RunProgress progress, Instant started,
+                                   PendingPartitionDrops.Finished pending)
+            throws SQLException, InterruptedException, RunFailedException {
+        Connection connection = session.connection();
         List<Partitions.Leaf> leaves = leaves(session, target, progress);
         List<PartitionRun> partitions = new ArrayList<>(pending.report());
         Set<PurgeMethod> methods = EnumSet.noneOf(PurgeMethod.class);
@@ -292,6 +317,9 @@ public final class PurgeEngine {
             if (clock.instant().isAfter(deadline)) {
                 outcome = RunOutcome.OUT_OF_TIME;
                 break;
+            }
+            if (pending.inFlight().contains(leaf.oid())) {
+                continue;
             }
             long rowsBefore = progress.rows();
             int batchesBefore = progress.batches();
@@ -358,10 +386,7 @@ public final class PurgeEngine {
                         + partitions.stream().filter(p -> "heap".equals(p.method())).count() + " by the heap walk, "
                         + partitions.stream().filter(p -> "index".equals(p.method())).count()
                         + " by the index walk (see partitions)");
-        commit(connection);
-        if (!pending.failures().isEmpty()) {
-            throw new RunFailedException(String.join("; ", pending.failures()), null);
-        }
+        Transactions.commit(connection);
         return outcome;
     }
 
@@ -371,23 +396,21 @@ public final class PurgeEngine {
 
     /**
      * Before the leaves are listed: the whole-partition drops a run of this job left unfinished when its node died,
-     * finished when the target opts in (else a WARN for each, at every run). No transaction of the run's session may
-     * be open: finishing a detach waits for every transaction that may still see the partition.
+     * finished when the target opts in (else a WARN and a note for each, at every run). No transaction of the run's
+     * session may be open: finishing a detach waits for every transaction that may still see the partition.
      */
     private PendingPartitionDrops.Finished finishPendingDrops(FencedSession session, PurgeTarget target,
                                                               RunProgress progress) throws SQLException {
         Connection connection = session.connection();
-        commit(connection);
-        if (target.dropDoomedPartitions()) {
-            PendingPartitionDrops.Finished finished = pendingDrops(session, target).finish(progress);
-            if (!finished.report().isEmpty()) {
-                recordPartitions(connection, progress, finished.report());
-            }
-            return finished;
+        Transactions.commit(connection);
+        PendingPartitionDrops pending = pendingDrops(session, target);
+        PendingPartitionDrops.Finished finished = target.dropDoomedPartitions() ? pending.finish(connection, progress)
+                : pending.leaveUnfinished(connection, progress, "dropDoomedPartitions is off");
+        if (!finished.report().isEmpty()) {
+            recordPartitions(connection, progress, finished.report());
         }
-        pendingDrops(session, target).warnUnfinished(connection, progress, "dropDoomedPartitions is off");
-        commit(connection);
-        return new PendingPartitionDrops.Finished(List.of(), List.of());
+        Transactions.commit(connection);
+        return finished;
     }
 
     /**
@@ -406,7 +429,7 @@ public final class PurgeEngine {
         try {
             verdict = drop.judge(connection, leaf);
             // No snapshot of ours may be open: DETACH ... CONCURRENTLY waits for every transaction that has one.
-            commit(connection);
+            Transactions.commit(connection);
         } catch (SQLException e) {
             Transactions.rollbackQuietly(connection);
             LOG.warn("Purge {} run {}: could not judge partition {} for a drop ({}); its rows are deleted row by row",
@@ -420,13 +443,7 @@ public final class PurgeEngine {
     private void recordPartitions(Connection connection, RunProgress progress, List<PartitionRun> partitions)
             throws SQLException {
         history.recordPartitions(connection, progress.runId(), partitions);
-        commit(connection);
-    }
-
-    private static void commit(Connection connection) throws SQLException {
-        if (!connection.getAutoCommit()) {
-            connection.commit();
-        }
+        Transactions.commit(connection);
     }
 
     private void finish(Connection connection, long runId, Ending ending) throws SQLException {

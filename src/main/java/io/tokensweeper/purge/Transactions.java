@@ -11,6 +11,13 @@ final class Transactions {
     private Transactions() {
     }
 
+    /** Ends the transaction, if the connection is in one (not in autocommit). */
+    static void commit(Connection connection) throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.commit();
+        }
+    }
+
     /** After a failed statement: the failure is what matters; a failed rollback shows up on the next use. */
     static void rollbackQuietly(Connection connection) {
         try {

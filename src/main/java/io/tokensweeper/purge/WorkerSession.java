@@ -1,5 +1,6 @@
 package io.tokensweeper.purge;
 
+import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -16,6 +17,8 @@ final class WorkerSession implements AutoCloseable {
 
     private final DataSource dataSource;
     private final Connection connection;
+    /** Set when its backend may still hold a session lock of ours: never returned to the pool then. */
+    private boolean evict;
 
     private WorkerSession(DataSource dataSource, Connection connection) {
         this.dataSource = dataSource;
@@ -29,10 +32,18 @@ final class WorkerSession implements AutoCloseable {
     /**
      * In autocommit (DETACH ... CONCURRENTLY may not run in a transaction block), with the statement timeout as its
      * lock timeout too: a concurrent detach and its FINALIZE wait for every transaction that may still see the
-     * partition, and the (short) lock timeout would leave them half done.
+     * partition, and the (short) lock timeout would leave them half done. Its backend checks every second that the
+     * node is still connected: one whose node died stops its DDL then, rather than go on for the statement timeout.
      */
     static WorkerSession forPartitionDdl(DataSource dataSource, BatchSettings batch) throws SQLException {
-        return open(dataSource, batch.withLockTimeout(batch.statementTimeout()), true);
+        WorkerSession session = open(dataSource, batch.withLockTimeout(batch.statementTimeout()), true);
+        try {
+            Jdbc.execute(session.connection, "SELECT set_config('client_connection_check_interval', '1s', false)");
+        } catch (SQLException e) {
+            // Refused where the server's platform cannot tell (Windows); the drop's lock covers that case too.
+            LOG.debug("client_connection_check_interval cannot be set on this server: {}", e.getMessage());
+        }
+        return session;
     }
 
     private static WorkerSession open(DataSource dataSource, BatchSettings batch, boolean autoCommit)
@@ -52,8 +63,16 @@ final class WorkerSession implements AutoCloseable {
         return connection;
     }
 
+    void evictOnClose() {
+        evict = true;
+    }
+
     @Override
     public void close() {
+        if (evict) {
+            FencedSession.evict(dataSource, connection);
+            return;
+        }
         try {
             if (!connection.getAutoCommit()) {
                 connection.rollback();

@@ -69,12 +69,8 @@ class PartitionDropCrashTest {
         PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(exists(db, "public.rc_jan")).isFalse();
+        PartitionRun jan = droppedWhole(db, service, next, "public.rc_jan", 600);
         assertThat(next.rowsDeleted()).isEqualTo(600 + doomedLeft);
-        PartitionRun jan = partitionsOf(service, next.runId()).get("public.rc_jan");
-        assertThat(jan.dropped()).isTrue();
-        assertThat(jan.rowsDeleted()).isEqualTo(600);
         assertThat(jan.note()).isEqualTo("dropped whole: every row doomed (checked) in a time range that has ended"
                 + " (finishing the drop of run " + crashed + ", which stopped after the detach)");
         assertThat(unfinishedDrops(db)).isZero();
@@ -90,12 +86,8 @@ class PartitionDropCrashTest {
         PurgeService service = PurgeFixture.start(db, dropping("rd"), batches());
         PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
-        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
-        assertThat(exists(db, "public.rd_old1")).isFalse();
-        PartitionRun old1 = partitionsOf(service, next.runId()).get("public.rd_old1");
-        assertThat(old1.dropped()).isTrue();
-        assertThat(old1.rowsDeleted()).isEqualTo(700);
-        assertThat(old1.note()).contains("finishing the drop of run " + crashed);
+        assertThat(droppedWhole(db, service, next, "public.rd_old1", 700).note())
+                .contains("finishing the drop of run " + crashed);
         // The next partition expired by its bounds can be detached concurrently again.
         assertThat(exists(db, "public.rd_old2")).isFalse();
         assertThat(partitionsOf(service, next.runId()).get("public.rd_old2").dropped()).isTrue();
@@ -144,7 +136,96 @@ class PartitionDropCrashTest {
         assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
         assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(50);
         assertThat(partitionState(db, "public.rc_jan")).isNull();
+        assertThat(partitionsOf(service, next.runId()).get("public.rc_jan").note()).contains("no longer exists");
         assertThat(unfinishedDrops(db)).isZero();
+    }
+
+    @Test
+    void aDropStillInFlightOnADeadNodesSessionIsLeftAloneUntilItEndsThenFinished() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        // The node recorded the drop of rc_jan and died; its DDL session's DETACH ... CONCURRENTLY goes on (waiting
+        // for a lock, say), holding the drop's lock: here, this connection.
+        long oid = recordDrop(db, "rc", "rc_jan");
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        try (Connection orphan = db.dataSource().getConnection()) {
+            execute(orphan, "SELECT pg_advisory_lock(" + InFlightDrop.KEY_SPACE + ", " + InFlightDrop.key(oid)
+                    + ")");
+
+            PurgeResult during = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(during.status()).as(during.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+            assertThat(partitionState(db, "public.rc_jan")).isEqualTo("attached");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
+            assertThat(partitionsOf(service, during.runId()).get("public.rc_jan").note())
+                    .contains("still in flight on another session");
+            // The orphan's detach completes, and its session goes.
+            execute(orphan, "SELECT pg_advisory_unlock(" + InFlightDrop.KEY_SPACE + ", " + InFlightDrop.key(oid)
+                    + ")");
+        }
+        db.execute("ALTER TABLE public.rc DETACH PARTITION public.rc_jan");
+
+        PurgeResult after = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        droppedWhole(db, service, after, "public.rc_jan", 600);
+        assertThat(unfinishedDrops(db)).isZero();
+        // No pooled connection went back holding a drop's lock.
+        assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND classid = ?::bigint::oid", (long) InFlightDrop.KEY_SPACE)).isZero();
+    }
+
+    @Test
+    void aLeftoverRenamedBeforeTheNextRunIsKeptAndFailsTheRunNamingIt() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashAfterTheDetach(db, "rc", "rc_jan");
+        db.execute("DROP SCHEMA IF EXISTS archive CASCADE; CREATE SCHEMA archive;"
+                + " ALTER TABLE public.rc_jan RENAME TO rc_jan_kept;"
+                + " ALTER TABLE public.rc_jan_kept SET SCHEMA archive");
+
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(next.error()).contains("archive.rc_jan_kept").contains("DROP TABLE \"archive\".\"rc_jan_kept\"");
+        assertThat(partitionsOf(service, next.runId()).get("public.rc_jan").note()).contains("archive.rc_jan_kept");
+        assertThat(db.queryLong("SELECT count(*) FROM archive.rc_jan_kept")).isEqualTo(600);
+        assertThat(unfinishedDrops(db)).isEqualTo(1);
+        // The partitions are purged all the same.
+        assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+    }
+
+    @Test
+    void aDropLeftUnfinishedThatKeepsFailingWithAnSqlErrorFailsTheRunButTheRestIsStillPurged() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        breakForgettingAGoneDrop(db);
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+
+        for (int run = 0; run < 2; run++) {
+            PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+            assertThat(next.error()).contains("public.rc_gone").contains("cannot forget it");
+            assertThat(partitionsOf(service, next.runId()).get("public.rc_gone").note()).contains("cannot forget it");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rc WHERE tag = 'doomed'")).isZero();
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLeafThatFailsLaterKeepsTheUnfinishedDropsFailureInTheRunsError() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        breakForgettingAGoneDrop(db);
+        PurgeService service = PurgeFixture.start(db, dropping("rc"), batches());
+        service.engine().beforePartition(leaf -> {
+            if (leaf.table().equals("rc_mar")) {
+                throwUnchecked(new SQLException("rc_mar broke"));
+            }
+        });
+
+        PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.FAILED);
+        assertThat(next.error()).contains("rc_mar broke").contains("public.rc_gone").contains("cannot forget it");
     }
 
     @Test
@@ -206,8 +287,11 @@ class PartitionDropCrashTest {
         try {
             PurgeService rowByRow = PurgeFixture.start(db, PurgeFixture.refreshTokensOnly("public", "rc", "expires_at",
                     "revoked"), batches());
-            assertThat(rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)).status())
-                    .isEqualTo(RunStatus.SUCCEEDED);
+            PurgeResult run = rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+            assertThat(run.status()).isEqualTo(RunStatus.SUCCEEDED);
+            // The run's history says so too.
+            assertThat(partitionsOf(rowByRow, run.runId()).get("public.rc_jan").note())
+                    .contains("dropDoomedPartitions is off");
             assertThat(PurgeFixture.start(db, dropping("rc"), batches()).run(JobName.REFRESH_TOKENS,
                     PurgeRequest.cli(true)).status()).isEqualTo(RunStatus.SUCCEEDED);
         } finally {
@@ -223,6 +307,68 @@ class PartitionDropCrashTest {
                 .anySatisfy(line -> assertThat(line).contains("a dry run changes nothing"));
         assertThat(db.queryLong("SELECT count(*) FROM public.rc_jan")).isEqualTo(600);
         assertThat(unfinishedDrops(db)).isEqualTo(1);
+    }
+
+    /** The record a node writes before it detaches {@code leaf} to drop it; returns the partition's OID. */
+    private static long recordDrop(TestDatabase db, String parent, String leaf) {
+        long oid = db.queryLong("SELECT to_regclass(?)::oid::bigint", "public." + leaf);
+        db.execute("INSERT INTO sweeper.partition_drops (job, parent_schema, parent_table, partition_schema,"
+                + " partition_table, partition_oid, bound, reason, run_id) SELECT 'refresh-tokens', 'public', '"
+                + parent + "', 'public', '" + leaf + "', oid, pg_get_expr(relpartbound, oid), 'every row doomed',"
+                + " 1 FROM pg_class WHERE oid = " + oid);
+        return oid;
+    }
+
+    /**
+     * A drop left unfinished of public.rc_gone, a partition dropped since, whose record cannot be deleted (a trigger
+     * refuses it): a persistent SQL error at each run that finishes it.
+     */
+    private static void breakForgettingAGoneDrop(TestDatabase db) {
+        db.execute("CREATE TABLE public.rc_gone PARTITION OF public.rc"
+                + " FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')");
+        recordDrop(db, "rc", "rc_gone");
+        db.execute("""
+                DROP TABLE public.rc_gone;
+                CREATE OR REPLACE FUNCTION sweeper.refuse_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION 'cannot forget it'; END $$;
+                DROP TRIGGER IF EXISTS refuse_forget ON sweeper.partition_drops;
+                CREATE TRIGGER refuse_forget BEFORE DELETE ON sweeper.partition_drops FOR EACH ROW
+                  WHEN (OLD.partition_table = 'rc_gone') EXECUTE FUNCTION sweeper.refuse_forget();
+                """);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> void throwUnchecked(Throwable e) throws E {
+        throw (E) e;
+    }
+
+    @Test
+    void aDropLeftUnfinishedOfAnotherTablesPartitionIsNotedAtEachRunAndLeftAsItIs() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        // The job's table was rd when its node died mid-drop; it is rc now.
+        crashAfterTheDetach(db, "rd", "rd_old1");
+
+        for (CleanupFactory config : List.of(dropping("rc"), PurgeFixture.refreshTokensOnly("public", "rc",
+                "expires_at", "revoked"))) {
+            PurgeService service = PurgeFixture.start(db, config, batches());
+            PurgeResult next = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            assertThat(next.status()).as(next.summary()).isEqualTo(RunStatus.SUCCEEDED);
+            assertThat(partitionsOf(service, next.runId()).get("public.rd_old1").note()).contains("public.rd");
+            assertThat(db.queryLong("SELECT count(*) FROM public.rd_old1")).isEqualTo(700);
+            assertThat(unfinishedDrops(db)).isEqualTo(1);
+        }
+    }
+
+    /** A run that succeeded and dropped {@code partition} whole with its {@code rows}: its line in the run's report. */
+    private static PartitionRun droppedWhole(TestDatabase db, PurgeService service, PurgeResult run, String partition,
+                                             long rows) throws SQLException {
+        assertThat(run.status()).as(run.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(exists(db, partition)).isFalse();
+        PartitionRun dropped = partitionsOf(service, run.runId()).get(partition);
+        assertThat(dropped.dropped()).isTrue();
+        assertThat(dropped.rowsDeleted()).isEqualTo(rows);
+        return dropped;
     }
 
     /** "attached", "detach pending", or null when the table is no partition. */
