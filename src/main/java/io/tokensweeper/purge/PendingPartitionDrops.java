@@ -152,9 +152,19 @@ final class PendingPartitionDrops {
      * For a run that does not finish them (a dry run, or dropDoomedPartitions turned off since): a WARN for each drop
      * left unfinished, with what to do, and a note for the run's partitions, at every such run.
      */
-    Finished leaveUnfinished(Connection connection, RunProgress progress, String why) throws SQLException {
+    Finished leaveUnfinished(Connection connection, RunProgress progress, String why) {
+        List<PartitionDropLog.Entry> entries;
+        try {
+            entries = log.unfinished(connection, target.job());
+        } catch (SQLException e) {
+            // Only a reminder here: it must not keep the run from purging.
+            Transactions.rollbackQuietly(connection);
+            LOG.warn("Purge {} run {}: could not read the partition drops left unfinished ({}): {}", target.job(),
+                    progress.runId(), log.table(), e.getMessage());
+            return Finished.NOTHING;
+        }
         List<PartitionRun> report = new ArrayList<>();
-        for (PartitionDropLog.Entry entry : log.unfinished(connection, target.job())) {
+        for (PartitionDropLog.Entry entry : entries) {
             warnLeft(progress, entry, why);
             report.add(note(entry, "a drop left unfinished by run " + entry.runId() + " (a partition of "
                     + entry.parentSchema() + "." + entry.parentTable() + "), not finished by this run: " + why

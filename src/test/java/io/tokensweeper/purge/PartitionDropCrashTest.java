@@ -309,6 +309,25 @@ class PartitionDropCrashTest {
         assertThat(unfinishedDrops(db)).isEqualTo(1);
     }
 
+    /** Reading the reminders must not keep a run that does not drop partitions from purging: it goes on, with a WARN. */
+    @Test
+    void aRunThatCannotReadTheDropsLeftUnfinishedStillPurgesItsPartitions() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        long doomed = db.queryLong("SELECT count(*) FROM public.rc WHERE revoked OR expires_at < now()");
+        PurgeService rowByRow = PurgeFixture.start(db, PurgeFixture.refreshTokensOnly("public", "rc", "expires_at",
+                "revoked"), batches());
+        db.execute("ALTER TABLE sweeper.partition_drops RENAME TO partition_drops_away");
+        PurgeResult run;
+        try {
+            run = rowByRow.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        } finally {
+            db.execute("ALTER TABLE sweeper.partition_drops_away RENAME TO partition_drops");
+        }
+
+        assertThat(run.status()).as(run.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(run.rowsDeleted()).isEqualTo(doomed).isPositive();
+    }
+
     /** The record a node writes before it detaches {@code leaf} to drop it; returns the partition's OID. */
     private static long recordDrop(TestDatabase db, String parent, String leaf) {
         long oid = db.queryLong("SELECT to_regclass(?)::oid::bigint", "public." + leaf);
