@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +30,12 @@ import org.slf4j.LoggerFactory;
 final class PartitionDrop {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionDrop.class);
     private static final Pattern UPPER_BOUND = Pattern.compile("^FOR VALUES FROM \\(.*\\) TO \\('(.*)'\\)$");
+    /** lock_not_available (lock_timeout) and query_canceled (statement_timeout): a detach that waited too long. */
+    private static final Set<String> WAITED_TOO_LONG = Set.of("55P03", "57014");
+    /** The note of a partition whose detach waited too long; its record stays, and a later run finishes it. */
+    static final String HALF_DETACHED = "left half detached: its detach waited longer than lock_timeout for"
+            + " transactions that may still see it, or for a lock on a table its foreign keys reference; a later run"
+            + " finishes the detach and drops it";
 
     /** A partition that would go whole: its bounds (to attach it again) and why every row of it is doomed. */
     record Verdict(String bound, String reason) {
@@ -199,7 +206,12 @@ final class PartitionDrop {
                         + " row by row", target.job(), progress.runId(), leaf.displayName(), e.getMessage());
                 return new Outcome(false, 0, "could not be detached (" + e.getMessage() + "); purged row by row");
             }
-            finalizeDetach(connection, entry, e.getMessage());
+            if (!finalizeDetach(connection, entry, e.getMessage())) {
+                LOG.warn("Purge {} run {}: partition {} is left half detached: its detach waited longer than lock_timeout"
+                        + " ({}); a later run finishes it and drops it", target.job(), progress.runId(),
+                        leaf.displayName(), e.getMessage());
+                return new Outcome(false, 0, HALF_DETACHED + " (" + e.getMessage() + ")");
+            }
         }
         return new DetachedPartition(target, log, entry).dropOrAttachAgain(connection, progress, "");
     }
@@ -209,14 +221,21 @@ final class PartitionDrop {
                 + " AND inhdetachpending)", partitionOid);
     }
 
-    /** A concurrent detach interrupted after its first transaction leaves the partition half detached: finish it. */
-    static void finalizeDetach(Connection connection, PartitionDropLog.Entry entry, String cause)
+    /**
+     * A concurrent detach interrupted after its first transaction leaves the partition half detached: finish it.
+     * False when that too waited longer than lock_timeout (or statement_timeout): it stays half detached.
+     */
+    static boolean finalizeDetach(Connection connection, PartitionDropLog.Entry entry, String cause)
             throws RunFailedException {
         String finalize = "ALTER TABLE " + entry.qualifiedParent() + " DETACH PARTITION " + entry.qualifiedTable()
                 + " FINALIZE";
         try {
             Jdbc.execute(connection, finalize);
+            return true;
         } catch (SQLException e) {
+            if (WAITED_TOO_LONG.contains(e.getSQLState())) {
+                return false;
+            }
             throw new RunFailedException("DETACH PARTITION CONCURRENTLY of " + entry.displayName()
                     + " failed half way (" + cause + ") and could not be finished (" + e.getMessage() + "): run "
                     + finalize, e);

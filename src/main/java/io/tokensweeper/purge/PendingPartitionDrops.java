@@ -208,7 +208,13 @@ final class PendingPartitionDrops {
             case DETACH_PENDING -> {
                 LOG.warn("Purge {} run {}: partition {} was left half detached by run {}; finishing the detach",
                         target.job(), progress.runId(), entry.displayName(), entry.runId());
-                PartitionDrop.finalizeDetach(connection, entry, "run " + entry.runId() + " stopped during it");
+                if (!PartitionDrop.finalizeDetach(connection, entry, "run " + entry.runId() + " stopped during it")) {
+                    LOG.warn("Purge {} run {}: partition {} stays half detached: finishing its detach waited longer"
+                            + " than lock_timeout; a later run tries again", target.job(), progress.runId(),
+                            entry.displayName());
+                    return Optional.of(note(entry, "a drop left unfinished by run " + entry.runId() + ": "
+                            + PartitionDrop.HALF_DETACHED));
+                }
                 context += "half way through the detach)";
             }
             case DETACHED -> {

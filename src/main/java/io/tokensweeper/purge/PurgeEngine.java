@@ -349,9 +349,12 @@ public final class PurgeEngine {
                     recordPartitions(connection, progress, partitions);
                     throw e;
                 }
-                LOG.warn("Purge {} run {}: partition {} was detached or dropped during the run; skipped", target.job(),
-                        progress.runId(), leaf.displayName());
-                note = GONE;
+                if (drop == null) {
+                    LOG.warn("Purge {} run {}: partition {} was detached or dropped during the run; skipped",
+                            target.job(), progress.runId(), leaf.displayName());
+                }
+                // Detached by its own drop, left half done (logged there): what the drop says is the note.
+                note = drop == null ? GONE : drop.note();
             } finally {
                 // Positions to come back to belong to this leaf only.
                 progress.skipped().forgetPositions();

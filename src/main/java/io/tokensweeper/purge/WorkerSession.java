@@ -30,13 +30,15 @@ final class WorkerSession implements AutoCloseable {
     }
 
     /**
-     * In autocommit (DETACH ... CONCURRENTLY may not run in a transaction block), with the statement timeout as its
-     * lock timeout too: a concurrent detach and its FINALIZE wait for every transaction that may still see the
-     * partition, and the (short) lock timeout would leave them half done. Its backend checks every second that the
-     * node is still connected: one whose node died stops its DDL then, rather than go on for the statement timeout.
+     * In autocommit (DETACH ... CONCURRENTLY may not run in a transaction block), with the run's lock timeout: the
+     * second transaction of a concurrent detach (and its FINALIZE) waits for every transaction that may still see the
+     * partition and, when the table has a foreign key, for a lock on the referenced table that its writers queue
+     * behind (measured: the auth service's UPDATE of users blocked behind a detach waiting for an open transaction).
+     * A detach that waits longer is left half detached, and a later run finishes it. Its backend checks every second
+     * that the node is still connected: one whose node died stops its DDL then.
      */
     static WorkerSession forPartitionDdl(DataSource dataSource, BatchSettings batch) throws SQLException {
-        WorkerSession session = open(dataSource, batch.withLockTimeout(batch.statementTimeout()), true);
+        WorkerSession session = open(dataSource, batch, true);
         try {
             Jdbc.execute(session.connection, "SELECT set_config('client_connection_check_interval', '1s', false)");
         } catch (SQLException e) {
