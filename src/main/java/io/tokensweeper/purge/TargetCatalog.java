@@ -96,6 +96,7 @@ public final class TargetCatalog {
             checkZoneAgrees(connection, config, path);
         }
         checkDeletePrivilege(connection, tableOid, path, display);
+        checkLocksReadable(connection, display);
         RowSecurityCheck.requireEveryRowVisible(connection, tableOid, path, config.getSchema(), config.getTable());
         if (partitioned) {
             // A run deletes from each leaf directly (ONLY leaf): the leaf's own privileges and policies apply there,
@@ -207,23 +208,31 @@ public final class TargetCatalog {
     private static void checkDeletePrivilege(Connection connection, long tableOid, String path, String display)
             throws SQLException {
         Jdbc.one(connection, "SELECT has_table_privilege(?::bigint::oid, 'SELECT')"
-                        + " AND has_table_privilege(?::bigint::oid, 'DELETE'), current_user,"
-                        + " has_table_privilege('pg_catalog.pg_locks', 'SELECT')",
+                        + " AND has_table_privilege(?::bigint::oid, 'DELETE'), current_user",
                 rs -> {
                     if (!rs.getBoolean(1)) {
                         throw new TargetConfigurationException(path + ".table: database user " + rs.getString(2)
                                 + " may not SELECT and DELETE on " + display
                                 + " (see db/least-privilege.sql for the grants)");
                     }
-                    // Read to tell whether a purge runs, who holds a lock a DELETE waits for, who waits on a batch.
-                    if (!rs.getBoolean(3)) {
-                        throw new TargetConfigurationException("database.user: database user " + rs.getString(2)
-                                + " may not read pg_catalog.pg_locks (this server revoked it from PUBLIC, which"
-                                + " PostgreSQL grants it to); token-sweeper reads it to tell whether a purge of "
-                                + display + " is running and who holds the locks its DELETEs wait for: GRANT SELECT"
-                                + " ON pg_catalog.pg_locks TO " + Sql.identifier(rs.getString(2)));
-                    }
                     return null;
                 }, tableOid, tableOid);
+    }
+
+    /**
+     * pg_locks tells whether a purge of the table runs and who holds a lock its DELETEs wait for; PostgreSQL grants
+     * it to PUBLIC, and without it every run failed before deleting a row.
+     */
+    private static void checkLocksReadable(Connection connection, String display) throws SQLException {
+        Jdbc.one(connection, "SELECT has_table_privilege('pg_catalog.pg_locks', 'SELECT'), current_user", rs -> {
+            if (!rs.getBoolean(1)) {
+                throw new TargetConfigurationException("database.user: database user " + rs.getString(2)
+                        + " may not read pg_catalog.pg_locks (this server revoked it from PUBLIC, which PostgreSQL"
+                        + " grants it to); token-sweeper reads it to tell whether a purge of " + display
+                        + " is running and who holds the locks its DELETEs wait for: GRANT SELECT ON"
+                        + " pg_catalog.pg_locks TO " + Sql.identifier(rs.getString(2)));
+            }
+            return null;
+        });
     }
 }

@@ -410,65 +410,55 @@ class PurgeMethodTest {
 
     @Test
     void anIndexWalkOnATableWithoutRowTriggersDeletesKeyRangesAsBitmapScans() {
-        TestDatabase db = POSTGRES.database();
-        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'doomed', now() - i * interval '1 second'"
-                + " FROM generate_series(1, 2000) i");
-        PurgeFixture.seedTokens(db, "live", 30_000, false);
-        db.execute("ANALYZE public.refresh_tokens");
         // A statement-level trigger sees the setting each DELETE statement ran under: a key range's DELETE runs with
         // index scans off (a bitmap heap scan), a delete by position (the walk without ranges) with them on.
-        db.execute("""
-                CREATE TABLE public.statement_settings (setting text);
-                CREATE FUNCTION public.log_statement_setting() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN INSERT INTO public.statement_settings VALUES (current_setting('enable_indexscan')); RETURN NULL;
-                END $$;
-                CREATE TRIGGER log_statement_setting AFTER DELETE ON public.refresh_tokens
-                  FOR EACH STATEMENT EXECUTE FUNCTION public.log_statement_setting();
-                """);
-        try {
-            PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, 500))
-                    .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        TriggeredWalk walk = indexWalkWithTriggerLoggingIndexScans("STATEMENT");
 
-            assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
-            assertThat(result.rowsDeleted()).isEqualTo(2_000);
-            assertThat(result.batches()).isEqualTo(4);
-            assertThat(db.queryString("SELECT string_agg(DISTINCT setting, ',') FROM public.statement_settings"))
-                    .isEqualTo("off");
-        } finally {
-            db.execute("DROP TRIGGER log_statement_setting ON public.refresh_tokens;"
-                    + " DROP FUNCTION public.log_statement_setting(); DROP TABLE public.statement_settings");
-        }
+        assertThat(walk.result().batches()).isEqualTo(4);
+        assertThat(walk.settingsSeen()).isEqualTo("off");
     }
 
     @Test
     void theIndexWalksPlannerSettingDoesNotReachTheTablesTriggers() {
+        // An audit trigger's own queries (and the foreign keys' actions) are planned while the DELETE runs: the
+        // index walk's "no index scans" for its own DELETE must not become theirs (a max() or an ORDER BY ...
+        // LIMIT in a trigger would read its whole table for every row deleted).
+        assertThat(indexWalkWithTriggerLoggingIndexScans("ROW").settingsSeen()).isEqualTo("on");
+    }
+
+    /** A run, and the distinct values of enable_indexscan its DELETEs' trigger saw. */
+    private record TriggeredWalk(PurgeResult result, String settingsSeen) {
+    }
+
+    /**
+     * An index walk (batch.size 500) over 2,000 doomed rows of distinct keys (every batch a key range) among 30,000
+     * live ones, with an AFTER DELETE trigger {@code FOR EACH <level>} recording enable_indexscan as it fires.
+     */
+    private static TriggeredWalk indexWalkWithTriggerLoggingIndexScans(String level) {
         TestDatabase db = POSTGRES.database();
-        // Distinct keys: every batch is a key range.
         db.execute("INSERT INTO public.refresh_tokens (tag, expires_at) SELECT 'doomed', now() - i * interval '1 second'"
                 + " FROM generate_series(1, 2000) i");
         PurgeFixture.seedTokens(db, "live", 30_000, false);
         db.execute("ANALYZE public.refresh_tokens");
-        // An audit trigger's own queries (and the foreign keys' actions) are planned while the DELETE runs: the
-        // index walk's "no index scans" for its own DELETE must not become theirs (a max() or an ORDER BY ...
-        // LIMIT in a trigger would read its whole table for every row deleted).
         db.execute("""
-                CREATE TABLE public.trigger_settings (setting text);
-                CREATE FUNCTION public.log_setting() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN INSERT INTO public.trigger_settings VALUES (current_setting('enable_indexscan')); RETURN OLD; END $$;
-                CREATE TRIGGER log_setting AFTER DELETE ON public.refresh_tokens
-                  FOR EACH ROW EXECUTE FUNCTION public.log_setting();
-                """);
+                CREATE TABLE public.index_scan_settings (setting text);
+                CREATE FUNCTION public.log_index_scan_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO public.index_scan_settings VALUES (current_setting('enable_indexscan')); RETURN NULL;
+                END $$;
+                CREATE TRIGGER log_index_scan_setting AFTER DELETE ON public.refresh_tokens
+                  FOR EACH %s EXECUTE FUNCTION public.log_index_scan_setting();
+                """.formatted(level));
         try {
             PurgeResult result = PurgeFixture.start(db, CONFIG, batches(Way.INDEX, 500))
                     .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
 
             assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
             assertThat(result.rowsDeleted()).isEqualTo(2_000);
-            assertThat(db.queryString("SELECT string_agg(DISTINCT setting, ',') FROM public.trigger_settings"))
-                    .isEqualTo("on");
+            return new TriggeredWalk(result, db.queryString(
+                    "SELECT string_agg(DISTINCT setting, ',') FROM public.index_scan_settings"));
         } finally {
-            db.execute("DROP TRIGGER log_setting ON public.refresh_tokens; DROP FUNCTION public.log_setting();"
-                    + " DROP TABLE public.trigger_settings");
+            db.execute("DROP TRIGGER log_index_scan_setting ON public.refresh_tokens;"
+                    + " DROP FUNCTION public.log_index_scan_setting(); DROP TABLE public.index_scan_settings");
         }
     }
 
