@@ -122,6 +122,39 @@ class PartitionDropCrashTest {
         assertThat(unfinishedDrops(db)).isZero();
     }
 
+    /**
+     * A half-detached partition whose FINALIZE waits longer than lock_timeout too (a long transaction of the auth
+     * service that read the table): left alone by this run, its note says so, the run does not fail, and the run
+     * after that, the transaction ended, finishes the drop.
+     */
+    @Test
+    void aPartitionLeftDetachPendingWhoseFinishWaitsTooLongIsLeftForTheRunAfter() throws Exception {
+        TestDatabase db = POSTGRES.database();
+        crashWhileTheDetachWaits(db, "rd", "rd_old1");
+        BatchSettings quick = batches().withLockTimeout(java.time.Duration.ofMillis(300));
+        PurgeService service = PurgeFixture.start(db, dropping("rd"), quick);
+        PurgeResult during;
+        try (Connection reader = db.dataSource().getConnection()) {
+            reader.setAutoCommit(false);
+            execute(reader, "SELECT count(*) FROM public.rd");
+
+            during = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+            reader.rollback();
+        }
+
+        assertThat(during.status()).as(during.summary()).isNotEqualTo(RunStatus.FAILED);
+        assertThat(partitionState(db, "public.rd_old1")).isEqualTo("detach pending");
+        assertThat(partitionsOf(service, during.runId()).get("public.rd_old1").note())
+                .contains(PartitionDrop.HALF_DETACHED).doesNotContain("detached or dropped during the run");
+        assertThat(unfinishedDrops(db)).isEqualTo(1);
+
+        PurgeResult after = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+
+        droppedWhole(db, service, after, "public.rd_old1", 700);
+        assertThat(unfinishedDrops(db)).isZero();
+    }
+
     @Test
     void anotherTableCreatedUnderTheSameNameIsNeverTouched() throws Exception {
         TestDatabase db = POSTGRES.database();
