@@ -76,6 +76,14 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  pacing:\n    latencyFactor: 1.2\n",
                         "cleanup.pacing.latencyFactor 1.2 must be 0 (batch latency not watched) or from 1.5 to 100"),
                 Arguments.of("cleanup:\n  pacing:\n    maxPause: 0ms\n", "cleanup.pacing.maxPause must be at least 10ms"),
+                Arguments.of("cleanup:\n  pacing:\n    maxWalPerSecond: 512KiB\n",
+                        "cleanup.pacing.maxWalPerSecond 512 kibibytes must be 0 (no WAL budget) or at least 1MiB"),
+                Arguments.of("cleanup:\n  pacing:\n    enabled: false\n    maxWalPerSecond: 32MiB\n",
+                        "cleanup.pacing.maxWalPerSecond 32 mebibytes needs pacing: with cleanup.pacing.enabled: false"
+                                + " nothing is measured; set enabled: true or maxWalPerSecond: 0"),
+                Arguments.of("cleanup:\n  pacing:\n    maxWalPerSecond: 200GiB\n",
+                        "cleanup.pacing.maxWalPerSecond must be at most 100GiB"),
+                Arguments.of("cleanup:\n  pacing:\n    maxWalPerSecond: fast\n", "cleanup.pacing.maxWalPerSecond"),
                 Arguments.of("cleanup:\n  pacing:\n    probeInterval: 2 hours\n",
                         "cleanup.pacing.probeInterval must be at most 1 minute"),
                 Arguments.of("cleanup:\n  pacing:\n    maxReplicationLag: -1s\n", "cleanup.pacing.maxReplicationLag"),
@@ -120,6 +128,8 @@ class ConfigurationCheckTest {
                 "cleanup:\n  timeZone: Etc/GMT-5\n",
                 "cleanup:\n  batch:\n    lockTimeout: 24 days\n    statementTimeout: 2147483647ms\n",
                 "cleanup:\n  pacing:\n    latencyFactor: 0\n    maxReplicationLag: 0s\n    maxWait: 0s\n",
+                "cleanup:\n  pacing:\n    maxWalPerSecond: 32MB\n",
+                "cleanup:\n  pacing:\n    enabled: false\n    maxWalPerSecond: 0KiB\n",
                 "cleanup:\n  batch:\n    pause: 10s\n  pacing:\n    enabled: false\n    maxPause: 2s\n",
                 "scheduler:\n  checkinInterval: 1 day\n",
                 "database:\n  url: \"jdbc:postgresql://db1:5432,db2:5433/auth?targetServerType=primary&password="

@@ -164,6 +164,8 @@ final class DashboardPage {
         setting(html, "cleanup.pacing.latencyFactor", Double.toString(pacing.latencyFactor()));
         setting(html, "cleanup.pacing.maxReplicationLag", Durations.text(pacing.maxReplicationLag()));
         setting(html, "cleanup.pacing.checkpoints", Boolean.toString(pacing.checkpoints()));
+        setting(html, "cleanup.pacing.maxWalPerSecond", pacing.maxWalPerSecond() == 0 ? "0 (no WAL budget)"
+                : PacingSettings.sizeText(pacing.maxWalPerSecond()));
         html.append("</table>");
     }
 

@@ -106,6 +106,7 @@ final class IndexPurge {
 
     RunOutcome run() throws SQLException, RunFailedException, InterruptedException {
         connection.setAutoCommit(false);
+        pacer.beforeFirstBatch(connection);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
         for (KeysetStream stream : streams) {
             Walk walk = new Walk(!stream.byRange());

@@ -1,7 +1,10 @@
 package io.tokensweeper.purge;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.DataSizeUnit;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDataSize;
 import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDuration;
 import io.dropwizard.validation.selfvalidating.SelfValidating;
@@ -21,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 public class PacingFactory {
     private static final double MIN_LATENCY_FACTOR = 1.5;
     private static final double MAX_LATENCY_FACTOR = 100;
+    private static final long MIN_WAL_PER_SECOND = 1024 * 1024;
 
     private boolean enabled = PacingSettings.DEFAULT.enabled();
 
@@ -47,6 +51,10 @@ public class PacingFactory {
     private Duration maxReplicationLag = Duration.milliseconds(PacingSettings.DEFAULT.maxReplicationLag().toMillis());
 
     private boolean checkpoints = PacingSettings.DEFAULT.checkpoints();
+
+    @NotNull
+    @MaxDataSize(value = 100, unit = DataSizeUnit.GIBIBYTES, message = "must be at most 100GiB")
+    private DataSize maxWalPerSecond = DataSize.bytes(PacingSettings.DEFAULT.maxWalPerSecond());
 
     @JsonProperty
     public boolean isEnabled() {
@@ -118,6 +126,35 @@ public class PacingFactory {
         this.checkpoints = checkpoints;
     }
 
+    @JsonProperty
+    public DataSize getMaxWalPerSecond() {
+        return maxWalPerSecond;
+    }
+
+    @JsonProperty
+    public void setMaxWalPerSecond(DataSize maxWalPerSecond) {
+        this.maxWalPerSecond = maxWalPerSecond;
+    }
+
+    /**
+     * A budget under a megabyte a second would pause a default batch (several MB of WAL) for many seconds; pacing
+     * off watches nothing and would silently ignore it.
+     */
+    @SelfValidation
+    public void validateMaxWalPerSecond(ViolationCollector violations) {
+        if (maxWalPerSecond == null || maxWalPerSecond.toBytes() == 0) {
+            return;
+        }
+        if (maxWalPerSecond.toBytes() < MIN_WAL_PER_SECOND) {
+            violations.addViolation("maxWalPerSecond", "{value} must be 0 (no WAL budget) or at least 1MiB",
+                    Map.of("value", maxWalPerSecond.toString()));
+        } else if (!enabled) {
+            violations.addViolation("maxWalPerSecond", "{value} needs pacing: with cleanup.pacing.enabled: false"
+                    + " nothing is measured; set enabled: true or maxWalPerSecond: 0",
+                    Map.of("value", maxWalPerSecond.toString()));
+        }
+    }
+
     /** Batch latency varies by half either way on its own: a lower factor would pace a healthy database. */
     @SelfValidation
     public void validateLatencyFactor(ViolationCollector violations) {
@@ -131,6 +168,7 @@ public class PacingFactory {
 
     public PacingSettings build() {
         return new PacingSettings(enabled, maxPause.toJavaDuration(), maxWait.toJavaDuration(),
-                probeInterval.toJavaDuration(), latencyFactor, maxReplicationLag.toJavaDuration(), checkpoints);
+                probeInterval.toJavaDuration(), latencyFactor, maxReplicationLag.toJavaDuration(), checkpoints,
+                maxWalPerSecond.toBytes());
     }
 }

@@ -140,7 +140,7 @@ final class ParallelHeapWalk {
         try (WorkerSession own = onFencedSession ? null : WorkerSession.open(dataSource, batch)) {
             Connection connection = onFencedSession ? session.connection() : own.connection();
             BatchSizer sizer = new BatchSizer(Math.max(1, batch.size() * 3 / 4), doomedPerBlock);
-            Pacer pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+            Pacer pacer = new Pacer(batch.pacing().shareOf(batch.workers()), batch.pause(), batch.size(), "Purge " + target.job() + " run "
                     + progress.runId() + " worker " + worker, stopSignal::pause, mustStop, share::paused);
             RangeDeleter deleter = new RangeDeleter(connection, target, session.tableOid(), statements, share, sizer,
                     bound, batch, stopSignal, mustStop, pacer);

@@ -57,6 +57,9 @@ public final class PurgeService implements Managed {
         LOG.info("Purge batches of at most {} rows, batch.pause {}; pacing {}", batch.size(),
                 Durations.text(batch.pause()), batch.pacing().describe());
         TargetCatalog catalog = new TargetCatalog(dataSource);
+        if (batch.pacing().limitsWal()) {
+            catalog.requireWalBudgetReadable();
+        }
         for (TargetFactory target : config.targets()) {
             if (!target.isEnabled()) {
                 LOG.info("Purge {} is disabled ({}.enabled: false)", target.job(), target.configPath());

@@ -61,6 +61,7 @@ final class RangeDeleter {
      * large piece would re-read (and re-sort) that rest once per batch when the piece turns out dense.
      */
     void drain(Tid from, Tid to) throws SQLException, RunFailedException, InterruptedException {
+        pacer.beforeFirstBatch(connection);
         Tid position = from;
         while (position.compareTo(to) < 0) {
             if (mustStop.getAsBoolean()) {

@@ -26,6 +26,16 @@ public final class TargetCatalog {
         this.dataSource = dataSource;
     }
 
+    /** At start, with a WAL budget: the database user may read the WAL position. */
+    public void requireWalBudgetReadable() {
+        try (Connection connection = dataSource.getConnection()) {
+            requireWalPositionReadable(connection);
+        } catch (SQLException e) {
+            throw new TargetConfigurationException("cleanup.pacing.maxWalPerSecond: could not check that the database"
+                    + " user may read the WAL position: " + e.getMessage(), e);
+        }
+    }
+
     /** At start: checks the target and logs what it found (side effects, a flag column of none). */
     public PurgeTarget resolve(TargetFactory config) {
         return resolve(config, true);
@@ -44,6 +54,9 @@ public final class TargetCatalog {
                 Jdbc.execute(connection, "SELECT set_config('lock_timeout', ?, true),"
                                 + " set_config('statement_timeout', ?, true)",
                         batch.lockTimeout().toMillis() + "ms", batch.statementTimeout().toMillis() + "ms");
+                if (batch.pacing().limitsWal()) {
+                    requireWalPositionReadable(connection);
+                }
                 return resolve(connection, config, false);
             } finally {
                 connection.rollback();
@@ -217,6 +230,24 @@ public final class TargetCatalog {
                     }
                     return null;
                 }, tableOid, tableOid);
+    }
+
+    /**
+     * With a WAL budget each batch reads the server's WAL position; PostgreSQL lets any role, but a hardened server
+     * may have revoked it, and the budget would then be given up in every run: refused at start and before each run.
+     */
+    static void requireWalPositionReadable(Connection connection) throws SQLException {
+        Jdbc.one(connection, "SELECT has_function_privilege('pg_catalog.pg_current_wal_insert_lsn()', 'EXECUTE'),"
+                + " current_user", rs -> {
+            if (!rs.getBoolean(1)) {
+                throw new TargetConfigurationException("cleanup.pacing.maxWalPerSecond: database user "
+                        + rs.getString(2) + " may not execute pg_catalog.pg_current_wal_insert_lsn() (this server"
+                        + " revoked it from PUBLIC), which the WAL budget reads around each batch: GRANT EXECUTE ON"
+                        + " FUNCTION pg_catalog.pg_current_wal_insert_lsn() TO " + Sql.identifier(rs.getString(2))
+                        + ", or set maxWalPerSecond: 0");
+            }
+            return null;
+        });
     }
 
     /**

@@ -31,9 +31,22 @@ class DashboardSettingsTest {
                 .contains("<code>cleanup.pacing.latencyFactor</code></td><td>3.0<")
                 .contains("<code>cleanup.pacing.maxReplicationLag</code></td><td>10s<")
                 .contains("<code>cleanup.pacing.checkpoints</code></td><td>true<")
+                .contains("<code>cleanup.pacing.maxWalPerSecond</code></td><td>0 (no WAL budget)<")
                 .contains("pacing on: pauses up to 5s when it sees lock waiters, batch latency 3.0x its baseline,"
                         + " requested checkpoints, standbys more than 10s behind (waits up to 1m for them);"
                         + " probes at most every 250ms");
+    }
+
+    @Test
+    void aWalBudgetIsShownInMebibytes() {
+        BatchSettings batch = new CleanupFactory().batchSettings()
+                .withPacing(PacingSettings.DEFAULT.withMaxWalPerSecond(32L * 1024 * 1024 + 512 * 1024));
+
+        String page = DashboardPage.render("n1", "c", true, List.of(), List.of(), List.of(), batch, NOW);
+
+        assertThat(page).contains("<code>cleanup.pacing.maxWalPerSecond</code></td><td>32.5 MiB<")
+                .contains("standbys more than 5s behind (waits up to 1m for them); its batches write at most 32.5 MiB"
+                        + " of WAL a second; probes at most every 250ms");
     }
 
     @Test

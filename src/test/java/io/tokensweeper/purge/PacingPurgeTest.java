@@ -212,6 +212,97 @@ class PacingPurgeTest {
                         .contains("permission denied").endsWith("); for the rest of the run it does not watch them"));
     }
 
+    /**
+     * With a WAL budget the run's WAL, read by the test from the server's WAL position before and after the run,
+     * over the run's wall time, stays within the budget: an independent measure of what the pacer meters batch by
+     * batch. The run writes several times the budget's second (full-page images after a checkpoint), which it
+     * would write in well under a second unpaced, so a budget not kept fails here. Each worker keeps to its share.
+     */
+    @ParameterizedTest
+    @EnumSource(Way.class)
+    void aWalBudgetKeepsTheRunsWalRateWithinIt(Way way) {
+        TestDatabase db = POSTGRES.database();
+        db.execute("ALTER TABLE public.refresh_tokens SET (autovacuum_enabled = false)");
+        for (int i = 0; i < 3; i++) {
+            PurgeFixture.seedTokens(db, "doomed", 10_000, true);
+            PurgeFixture.seedTokens(db, "live", 1_000, false);
+        }
+        long budget = 512 * 1024; // below what config.yml accepts (1MiB): a shorter test, the same metering
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withMethod(Optional.of(way.method))
+                .withWorkers(way.workers).withPacing(PacingSettings.DEFAULT.withLatencyFactor(0)
+                        .withMaxWalPerSecond(budget));
+        PurgeService service = PurgeFixture.start(db, CONFIG, batch);
+        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        pacerLog.addAppender(log);
+        pacerLog.setLevel(Level.INFO);
+        pacerLog.setAdditive(false);
+        db.execute("CHECKPOINT");
+        String walBefore = db.queryString("SELECT pg_current_wal_insert_lsn()::text");
+        long began = System.nanoTime();
+        PurgeResult result;
+        try {
+            result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        } finally {
+            pacerLog.detachAppender(log);
+            pacerLog.setLevel(null);
+            pacerLog.setAdditive(true);
+        }
+        double seconds = (System.nanoTime() - began) / 1e9;
+        long walBytes = db.queryLong("SELECT (pg_current_wal_insert_lsn() - ?::pg_lsn)::bigint", walBefore);
+
+        assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.method()).isEqualTo(way.method);
+        assertThat(result.rowsDeleted()).isEqualTo(30_000);
+        assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(3_000);
+        assertThat(PurgeFixture.countTokens(db, "tag = 'live'")).isEqualTo(3_000);
+        assertThat(walBytes).as("WAL the run wrote").isGreaterThan(2 * budget);
+        assertThat(walBytes / seconds).as("%d bytes of WAL in %.2f s (%s)", walBytes, seconds, result.summary())
+                .isLessThanOrEqualTo(budget * 1.1);
+        assertThat(result.paused()).as(result.summary()).isPositive();
+        String run = "Purge refresh-tokens run " + result.runId() + "( worker \\d)? ";
+        String share = way.workers == 1 ? "512 KiB" : "170.7 KiB";
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+                .matches(run + "keeps to " + share + " of WAL a second \\(cleanup.pacing.maxWalPerSecond\\): a batch"
+                        + " wrote .* in .*; pausing .* after it, and so after each batch as needed"));
+    }
+
+    /**
+     * A WAL budget reads the server's WAL position around each batch; a database user that may not (EXECUTE on
+     * pg_current_wal_insert_lsn revoked from PUBLIC) is refused at start, naming the grant, rather than have the
+     * budget given up in every run.
+     */
+    @Test
+    void aWalBudgetTheUserMayNotMeterIsRefusedAtStart() {
+        TestDatabase admin = POSTGRES.database();
+        String role = "wal_blind";
+        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
+                + " CREATE ROLE " + role + " LOGIN PASSWORD 'wal-blind-pw'; END IF; END $$;"
+                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
+                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
+                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
+        BatchSettings batch = PurgeFixture.SMALL_BATCHES.withPacing(PacingSettings.DEFAULT
+                .withMaxWalPerSecond(32L * 1024 * 1024));
+        try (TestDatabase blind = new TestDatabase(admin.url(), role, "wal-blind-pw")) {
+            PurgeFixture.start(blind, CONFIG, batch);
+            admin.execute("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_current_wal_insert_lsn() FROM PUBLIC");
+
+            assertThatThrownBy(() -> PurgeFixture.start(blind, CONFIG, batch))
+                    .isInstanceOf(TargetConfigurationException.class)
+                    .hasMessage("cleanup.pacing.maxWalPerSecond: database user " + role + " may not execute"
+                            + " pg_catalog.pg_current_wal_insert_lsn() (this server revoked it from PUBLIC), which the"
+                            + " WAL budget reads around each batch: GRANT EXECUTE ON FUNCTION"
+                            + " pg_catalog.pg_current_wal_insert_lsn() TO \"" + role + "\", or set maxWalPerSecond: 0");
+            // Without a budget the same user purges as before.
+            PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
+        } finally {
+            admin.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_wal_insert_lsn() TO PUBLIC;"
+                    + " REVOKE ALL ON public.refresh_tokens FROM " + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM "
+                    + role + "; REVOKE USAGE ON SCHEMA sweeper FROM " + role);
+        }
+    }
+
     /** With pacing off the run pauses batch.pause and nothing more, and reads nothing but its batches. */
     @Test
     void withPacingOffARunPausesOnlyBatchPause() {

@@ -55,6 +55,11 @@ final class DatabaseProbes {
         return (int) Jdbc.oneLong(connection, LOCK_WAITERS);
     }
 
+    /** The server's WAL insert position in bytes; between batches, the caller ends the transaction it begins. */
+    static long walPosition(Connection connection) throws SQLException {
+        return Jdbc.oneLong(connection, "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint");
+    }
+
     /** Between batches; the caller ends the transaction this read begins. */
     static Readings read(Connection connection, boolean replication, boolean checkpoints) throws SQLException {
         String requested = !checkpoints ? NO_CHECKPOINTS

@@ -61,6 +61,10 @@ public final class Pacer {
     private boolean databaseProbeFailed;
     private boolean lockProbeFailed;
     private boolean lagHiddenLogged;
+    /** The WAL insert position when the current batch began (bytes); -1: not read. */
+    private long batchStartLsn = -1;
+    private boolean walProbeFailed;
+    private boolean walBudgetLogged;
     private long slowedAt;
     private long pausedAtSlowdown;
     private long pausedNanos;
@@ -90,6 +94,16 @@ public final class Pacer {
         long now = nanoTime.getAsLong();
         this.nextLockProbe = now;
         this.nextDatabaseProbe = now;
+    }
+
+    /**
+     * Before the run's first batch on this session: where the WAL is, for the WAL budget (nothing without one).
+     * Later batches begin where the pause after the one before ended ({@link #afterBatch}).
+     */
+    public void beforeFirstBatch(Connection connection) throws SQLException {
+        if (settings.limitsWal() && batchStartLsn < 0) {
+            batchStartLsn = readWalPosition(connection);
+        }
     }
 
     /**
@@ -133,6 +147,7 @@ public final class Pacer {
         }
         int waiters = lockWaiters;
         lockWaiters = -1;
+        long walWritten = walWrittenBy(connection);
         DatabaseProbes.Readings readings = readDatabase(connection, false);
         PacingControl.Health health = new PacingControl.Health(waiters, readings == null ? null : readings.lag(),
                 readings == null ? -1 : readings.checkpointsRequested());
@@ -151,7 +166,63 @@ public final class Pacer {
         if (decision.waitForReplicas()) {
             waitForReplicas(connection);
         }
-        pause(decision.pause().toNanos());
+        pause(Math.max(decision.pause().toNanos(), walBudgetPause(walWritten, took)));
+        if (settings.limitsWal() && !walProbeFailed) {
+            batchStartLsn = readWalPosition(connection);
+        }
+    }
+
+    /**
+     * The batch's WAL: the server's WAL insert position now against where it was when the batch began (what other
+     * sessions wrote meanwhile counts too); -1 when not known (no budget, no start reading, a failed read).
+     */
+    private long walWrittenBy(Connection connection) throws SQLException {
+        if (!settings.limitsWal() || walProbeFailed || batchStartLsn < 0) {
+            return -1;
+        }
+        long now = readWalPosition(connection);
+        return now < 0 ? -1 : Math.max(0, now - batchStartLsn);
+    }
+
+    /**
+     * How long to pause after a batch that wrote {@code bytes} of WAL in {@code took} for the batch and the pause
+     * together to average the budget; 0 when it is kept already, or there is no budget.
+     */
+    private long walBudgetPause(long bytes, Duration took) {
+        if (bytes <= 0) {
+            return 0;
+        }
+        long pause = PacingControl.walBudgetPause(bytes, took.toNanos(), settings.maxWalPerSecond());
+        if (pause > 0 && !walBudgetLogged) {
+            walBudgetLogged = true;
+            LOG.info("{} keeps to {} of WAL a second (cleanup.pacing.maxWalPerSecond): a batch wrote {} in {};"
+                            + " pausing {} after it, and so after each batch as needed", run,
+                    PacingSettings.sizeText(settings.maxWalPerSecond()), PacingSettings.sizeText(bytes),
+                    Durations.text(took), Durations.text(Duration.ofNanos(pause)));
+        }
+        return pause;
+    }
+
+    /**
+     * The server's WAL insert position, in bytes; -1 once a read failed (the budget is then given up for the run,
+     * with one WARN). Between batches: the transaction the read began is rolled back.
+     */
+    private long readWalPosition(Connection connection) throws SQLException {
+        if (walProbeFailed) {
+            return -1;
+        }
+        try {
+            return DatabaseProbes.walPosition(connection);
+        } catch (SQLException e) {
+            walProbeFailed = true;
+            LOG.warn("{}: pacing could not read the WAL position ({}); for the rest of the run its batches do not"
+                    + " keep to cleanup.pacing.maxWalPerSecond", run, e.getMessage());
+            return -1;
+        } finally {
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+            }
+        }
     }
 
     /** All the time this run spent pausing between batches so far, batch.pause included. */

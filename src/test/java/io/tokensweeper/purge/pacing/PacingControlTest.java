@@ -200,7 +200,7 @@ class PacingControlTest {
     void signsSwitchedOffAreIgnored() {
         PacingSettings settings = PacingSettings.DEFAULT.withLatencyFactor(0).withMaxReplicationLag(Duration.ZERO);
         settings = new PacingSettings(settings.enabled(), settings.maxPause(), settings.maxWait(),
-                settings.probeInterval(), settings.latencyFactor(), settings.maxReplicationLag(), false);
+                settings.probeInterval(), settings.latencyFactor(), settings.maxReplicationLag(), false, 0);
         PacingControl control = new PacingControl(settings, Duration.ZERO, SIZE);
         healthy(control, 10);
 
