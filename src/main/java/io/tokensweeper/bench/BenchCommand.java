@@ -55,6 +55,8 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
                 .help("batch size of the tuned backlog run (default 50,000)");
         subparser.addArgument("--gentle-pause-ms").dest("gentlePauseMs").type(Integer.class).setDefault(20)
                 .help("pause between batches of the latency-first backlog run (default 20 ms)");
+        subparser.addArgument("--wal-budget-mib").dest("walBudgetMib").type(Integer.class).setDefault(48)
+                .help("cleanup.pacing.maxWalPerSecond of the WAL-budget backlog runs, MiB a second (default 48)");
         subparser.addArgument("--baseline-seconds").dest("baselineSeconds").type(Integer.class).setDefault(10)
                 .help("how long the live workload runs alone for each no-purge baseline (default 10)");
         subparser.addArgument("--settle-ms").dest("settleMs").type(Integer.class).setDefault(1_000)
@@ -98,14 +100,15 @@ public class BenchCommand extends ConfiguredCommand<TokenSweeperConfiguration> {
         int rate = namespace.getInt("rate");
         int baselineSeconds = namespace.getInt("baselineSeconds");
         int settleMs = namespace.getInt("settleMs");
-        if (rows < 1_000 || rate < 1 || baselineSeconds < 1 || settleMs < 100) {
-            throw new IllegalArgumentException("--rows must be at least 1000, --rate and --baseline-seconds at least 1,"
-                    + " --settle-ms at least 100");
+        int walBudgetMib = namespace.getInt("walBudgetMib");
+        if (rows < 1_000 || rate < 1 || baselineSeconds < 1 || settleMs < 100 || walBudgetMib < 1) {
+            throw new IllegalArgumentException("--rows must be at least 1000, --rate, --baseline-seconds and"
+                    + " --wal-budget-mib at least 1, --settle-ms at least 100");
         }
         List<Long> sizes = sizes(namespace.getString("sizes"));
         Path out = Path.of(namespace.getString("out"));
         BenchPlan.Settings settings = new BenchPlan.Settings(config.getCleanup().batchSettings(),
-                namespace.getInt("tunedBatchSize"), namespace.getInt("gentlePauseMs"));
+                namespace.getInt("tunedBatchSize"), namespace.getInt("gentlePauseMs"), walBudgetMib);
         List<BenchCase> matrix = new ArrayList<>(BenchPlan.matrix(rows, settings));
         if (namespace.getBoolean("partitioned")) {
             matrix.add(BenchPlan.partitioned(rows, settings));

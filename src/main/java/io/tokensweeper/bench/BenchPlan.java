@@ -17,7 +17,13 @@ import java.util.Optional;
  */
 final class BenchPlan {
     /** The settings the scenarios are built from: config.yml's batch settings and the command's options. */
-    record Settings(BatchSettings defaults, int tunedBatchSize, int gentlePauseMs) {
+    record Settings(BatchSettings defaults, int tunedBatchSize, int gentlePauseMs, int walBudgetMib) {
+        /** The small batches that spread a WAL budget's pauses finely (measured: see bench/FINDINGS.md). */
+        static final int BUDGET_BATCH_SIZE = 2_000;
+
+        BatchSettings withWalBudget(BatchSettings batch) {
+            return batch.withPacing(batch.pacing().withMaxWalPerSecond(walBudgetMib * 1024L * 1024));
+        }
     }
 
     private BenchPlan() {
@@ -39,6 +45,11 @@ final class BenchPlan {
                 defaults(settings),
                 Scenario.sweeper("token-sweeper, batch " + defaults.size() + " + " + settings.gentlePauseMs()
                         + " ms pauses", defaults.withPause(Duration.ofMillis(settings.gentlePauseMs()))),
+                Scenario.sweeper("token-sweeper, WAL budget " + settings.walBudgetMib() + " MiB/s",
+                        settings.withWalBudget(defaults)),
+                Scenario.sweeper("token-sweeper, batch " + Settings.BUDGET_BATCH_SIZE + " + WAL budget "
+                        + settings.walBudgetMib() + " MiB/s",
+                        settings.withWalBudget(defaults.withSize(Settings.BUDGET_BATCH_SIZE))),
                 Scenario.sweeper("token-sweeper, batch " + settings.tunedBatchSize(),
                         defaults.withSize(settings.tunedBatchSize())),
                 Scenario.sweeper("token-sweeper, 2 workers", defaults.withWorkers(2)),

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class BenchReportTest {
     private static final BenchPlan.Settings SETTINGS = new BenchPlan.Settings(
             new BatchSettings(5000, Duration.ZERO, Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofHours(1)),
-            20_000, 20);
+            20_000, 20, 48);
 
     private static ScenarioResult result(String name, long rows, double seconds, PageCount pages, boolean workload,
                                          double p99Ms) {
