@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * interval as a serial walk walks a part ({@link IndexPurge}), every one of its statements narrowed to the interval
  * ({@link KeysetStream#within}), so two workers never take rows of one part's same keys. A row doomed by two parts
  * (revoked and expired) may be reached by two workers at once: the second waits for the first's commit and finds
- * it gone (both lock rows in heap order, so they cannot deadlock).
+ * it gone (their DELETEs take row locks in heap order, so they do not deadlock on each other's rows); if it is
+ * skipped by both, it counts once.
  */
 final class ParallelIndexWalk {
     private static final Logger LOG = LoggerFactory.getLogger(ParallelIndexWalk.class);

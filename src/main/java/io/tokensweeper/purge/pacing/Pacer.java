@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * at the grown pause and waits again only once a reading has shown the standby under the limit. Lock waiters
  * are not waited out: they are released by the batch's commit; they make the next pauses longer.
  *
+ * <p>The WAL budget ({@code maxWalPerSecond}), apart from the signs: the server's WAL insert position is read before
+ * a batch (after the pause before it) and after it; the pause after the batch is at least long enough for the WAL
+ * between the two readings, over the batch and its pause, to average the budget. WAL other sessions write during
+ * the batch counts too (the purge is then slower, never faster, than the budget); a parallel worker keeps to its
+ * share of the budget and counts the other workers' WAL during its batches as well.
+ *
  * <p>Probes: lock waiters can only be seen while the batch still holds its locks, so {@link #beforeCommit}
  * reads them inside the batch's own transaction, just before its commit, which ends that read too. Lag and
  * checkpoints are read between batches on the run's session (in autocommit-off mode), and that transaction is
