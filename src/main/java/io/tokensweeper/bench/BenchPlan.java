@@ -63,8 +63,7 @@ final class BenchPlan {
                 Scenario.singleDelete(),
                 defaults(settings),
                 Scenario.sweeper("token-sweeper, heap walk forced", settings.defaults()
-                        .withMethod(Optional.of(PurgeMethod.HEAP))),
-                Scenario.sweeper("token-sweeper, 2 workers", settings.defaults().withWorkers(2)));
+                        .withMethod(Optional.of(PurgeMethod.HEAP))));
     }
 
     /** The full matrix at one size, in the report's order. */

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The validated batch settings the engine runs with. {@code method} is how runs find doomed rows: empty for
- * {@code auto} (each run measures and chooses); {@code workers} how many sessions a run deletes with at once.
+ * {@code auto} (each run measures and chooses); {@code workers} how many sessions a heap walk deletes with at once.
  * {@code pause} is the pause between batches when nothing is wrong, and the least one ever; {@code pacing} says how
  * it grows when the purge hurts the database.
  */

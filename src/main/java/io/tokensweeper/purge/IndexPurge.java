@@ -6,10 +6,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +23,7 @@ final class IndexPurge {
 
     private final Connection connection;
     private final PurgeTarget target;
-    /** The parts (or key intervals of parts) left to walk; null when none is left. */
-    private final Supplier<KeysetStream> streams;
+    private final List<KeysetStream> streams;
     private final PurgeStatements statements;
     private final RowDeleter rowDeleter;
     private final TableGuard guard;
@@ -43,24 +39,10 @@ final class IndexPurge {
     private long timedRows;
     /** The last batch was rolled back for statement_timeout and is to be tried again, smaller. */
     private boolean repeat;
-    /** Another worker of the run failed: stop between batches. */
-    private final BooleanSupplier abort;
 
-    /** The run's walk on its fenced session, the parts one after the other. */
     IndexPurge(FencedSession session, PurgeTarget target, List<KeysetStream> streams, PurgeStatements statements,
                RunProgress progress, BatchSettings batch, StopSignal stopSignal, Clock clock, Instant started) {
-        this(session.connection(), session.tableOid(), target, new ArrayDeque<>(streams)::poll, statements, progress,
-                batch, "Purge " + target.job() + " run " + progress.runId(), stopSignal, clock, started, () -> false);
-    }
-
-    /**
-     * One worker's walk of a parallel run ({@link ParallelIndexWalk}): the parts it takes from {@code streams},
-     * counted into its share of the run's progress, named {@code run} in log lines; it stops when {@code abort} says.
-     */
-    IndexPurge(Connection connection, long tableOid, PurgeTarget target, Supplier<KeysetStream> streams,
-               PurgeStatements statements, RunProgress progress, BatchSettings batch, String run,
-               StopSignal stopSignal, Clock clock, Instant started, BooleanSupplier abort) {
-        this.connection = connection;
+        this.connection = session.connection();
         this.target = target;
         this.streams = streams;
         this.statements = statements;
@@ -70,12 +52,11 @@ final class IndexPurge {
         this.clock = clock;
         this.deadline = started.plus(batch.maxRunTime());
         this.limit = batch.size();
-        this.abort = abort;
-        this.guard = new TableGuard(target, tableOid);
-        this.rowDeleter = new RowDeleter(connection, target, tableOid, statements, progress, batch, stopSignal,
-                this::mustStop);
-        this.pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), run, stopSignal::pause, this::mustStop,
-                progress::paused);
+        this.guard = new TableGuard(target, session.tableOid());
+        this.rowDeleter = new RowDeleter(connection, target, session.tableOid(), statements, progress, batch,
+                stopSignal, this::mustStop);
+        this.pacer = new Pacer(batch.pacing(), batch.pause(), batch.size(), "Purge " + target.job() + " run "
+                + progress.runId(), stopSignal::pause, this::mustStop, progress::paused);
     }
 
     /**
@@ -127,10 +108,10 @@ final class IndexPurge {
         connection.setAutoCommit(false);
         pacer.beforeFirstBatch(connection);
         Instant nextProgressLog = clock.instant().plus(PROGRESS_INTERVAL);
-        for (KeysetStream stream = streams.get(); stream != null; stream = streams.get()) {
+        for (KeysetStream stream : streams) {
             Walk walk = new Walk(!stream.byRange());
             while (!walk.done) {
-                if (stopSignal.isStopRequested() || abort.getAsBoolean()) {
+                if (stopSignal.isStopRequested()) {
                     return RunOutcome.STOPPED;
                 }
                 if (outOfTime()) {
@@ -300,6 +281,6 @@ final class IndexPurge {
     }
 
     private boolean mustStop() {
-        return abort.getAsBoolean() || stopSignal.isStopRequested() || outOfTime();
+        return stopSignal.isStopRequested() || outOfTime();
     }
 }

@@ -39,14 +39,6 @@ final class KeysetStream {
     private final String label;
     private final boolean byRange;
     private final String index;
-    /** What the stream was built from, for {@link #within}. */
-    private final String table;
-    private final String partPredicate;
-    private final String indexPredicate;
-    private final String key;
-    private final String keyType;
-    private final String keyExpression;
-    private final String doomedPredicate;
     private final String firstBatch;
     private final String nextBatch;
     private final String firstDelete;
@@ -72,13 +64,6 @@ final class KeysetStream {
         this.label = label;
         this.byRange = byRange;
         this.index = index;
-        this.table = table;
-        this.partPredicate = partPredicate;
-        this.indexPredicate = indexPredicate;
-        this.key = key;
-        this.keyType = keyType;
-        this.keyExpression = keyExpression;
-        this.doomedPredicate = doomedPredicate;
         String select = "SELECT ctid::text AS picked_tid, " + key + "::text AS picked_key, " + keyExpression
                 + " FROM ONLY " + table
                 + " WHERE " + partPredicate;
@@ -133,34 +118,6 @@ final class KeysetStream {
         String keptRange = select + " AND " + key + " >= ?::" + keyType + " AND " + key;
         this.keptInRange = keptRange + " < ?::" + keyType + " AND " + doomedPredicate;
         this.keptInTail = keptRange + " <= ?::" + keyType + " AND " + doomedPredicate;
-    }
-
-    /**
-     * The same part, only its rows with keys from {@code fromKey} (null: the first) and below {@code belowKey} (null:
-     * to the last): every statement of the narrowed stream, the DELETEs included, reads and deletes inside that
-     * interval only, so that parallel workers walking a part's intervals never take the same row. The keys come from
-     * {@link #splitKeys} (text forms that read back exactly).
-     */
-    KeysetStream within(String fromKey, String belowKey) {
-        String interval = (fromKey == null ? "" : " AND " + key + " >= " + Sql.literal(fromKey) + "::" + keyType)
-                + (belowKey == null ? "" : " AND " + key + " < " + Sql.literal(belowKey) + "::" + keyType);
-        String named = label + (fromKey == null ? "" : " from " + fromKey) + (belowKey == null ? "" : " below "
-                + belowKey);
-        return new KeysetStream(named, index, table, partPredicate + interval, indexPredicate + interval, key, keyType,
-                keyExpression, doomedPredicate, byRange);
-    }
-
-    /**
-     * Keys that cut the part's doomed rows into at most {@code parts} intervals of about as many rows each, from the
-     * index alone, in one statement: the first key of each but the first tile of the rows in key order, ascending,
-     * without repeats (a key held by many rows stays in one interval). Empty when there are too few rows to cut.
-     */
-    List<String> splitKeys(Connection connection, int parts) throws SQLException {
-        // DISTINCT ON rather than min(): uuid has no min().
-        return Jdbc.list(connection, "SELECT k FROM (SELECT DISTINCT ON (t) t, k::text AS k FROM (SELECT " + key
-                + " AS k, ntile(?) OVER (ORDER BY " + key + ") AS t FROM ONLY " + table + " WHERE " + indexPredicate
-                + " AND " + key + " IS NOT NULL) tiles ORDER BY t, tiles.k) firsts WHERE t > 1 ORDER BY t",
-                rs -> rs.getString(1), parts).stream().distinct().toList();
     }
 
     private static String bound(String table, String where, String key) {

@@ -263,10 +263,6 @@ public final class PurgeEngine {
         progress.method(choice.method());
         LOG.info("Purge {} run {}: {}{} walk, {}", target.job(), progress.runId(),
                 whole ? "" : target.displayName() + ": ", choice.method().id(), choice.reason());
-        if (choice.method() == PurgeMethod.INDEX && batch.workers() > 1) {
-            return new ParallelIndexWalk(dataSource, session, target, choice.streams(), statements, progress, batch,
-                    stopSignal, clock, started).walk();
-        }
         if (choice.method() == PurgeMethod.INDEX) {
             return new IndexPurge(session, target, choice.streams(), statements, progress, batch, stopSignal, clock,
                     started).run();

@@ -49,41 +49,25 @@ final class SkippedRows {
         changed = true;
     }
 
-    /**
-     * Adds another worker's skipped rows of the same run. A row both workers skipped (one doomed by two parts, which
-     * two index-walk workers may both reach) counts once, as far as its position was retained by both.
-     */
+    /** Adds another worker's skipped rows of the same run. */
     void absorb(SkippedRows other) {
-        Map<String, Long> twice = new LinkedHashMap<>();
-        List<Skipped> fresh = new ArrayList<>();
-        for (Skipped row : other.retained) {
-            if (retained.stream().anyMatch(mine -> mine.tid().equals(row.tid()))) {
-                twice.merge(row.reason(), 1L, Long::sum);
-            } else {
-                fresh.add(row);
-            }
-        }
         other.counts.forEach((reason, rows) -> {
-            long once = rows - twice.getOrDefault(reason, 0L);
-            if (once == 0) {
-                return;
-            }
             String group = counts.containsKey(reason) || counts.size() < MAX_REASONS ? reason : OTHER_REASONS;
-            counts.merge(group, once, Long::sum);
+            counts.merge(group, rows, Long::sum);
             List<String> keys = examples.computeIfAbsent(group, r -> new ArrayList<>());
             for (String key : other.examples.getOrDefault(reason, List.of())) {
-                if (keys.size() < EXAMPLES && !keys.contains(key)) {
+                if (keys.size() < EXAMPLES) {
                     keys.add(key);
                 }
             }
         });
-        for (Skipped row : fresh) {
+        for (Skipped row : other.retained) {
             if (retained.size() < RETAINED) {
                 retained.add(new Skipped(row.tid(), counts.containsKey(row.reason()) ? row.reason() : OTHER_REASONS,
                         row.key()));
             }
         }
-        total += other.total - twice.values().stream().mapToLong(Long::longValue).sum();
+        total += other.total;
         changed = true;
     }
 
