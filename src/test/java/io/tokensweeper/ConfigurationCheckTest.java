@@ -130,6 +130,7 @@ class ConfigurationCheckTest {
                 "cleanup:\n  pacing:\n    latencyFactor: 0\n    maxReplicationLag: 0s\n    maxWait: 0s\n",
                 "cleanup:\n  pacing:\n    maxWalPerSecond: 32MB\n",
                 "cleanup:\n  pacing:\n    enabled: false\n    maxWalPerSecond: 0KiB\n",
+                "cleanup:\n  pacing:\n    maxWalPerSecond: 0\n",
                 "cleanup:\n  batch:\n    pause: 10s\n  pacing:\n    enabled: false\n    maxPause: 2s\n",
                 "scheduler:\n  checkinInterval: 1 day\n",
                 "database:\n  url: \"jdbc:postgresql://db1:5432,db2:5433/auth?targetServerType=primary&password="

@@ -131,9 +131,10 @@ public class PacingFactory {
         return maxWalPerSecond;
     }
 
+    /** A size ({@code 48MiB}, {@code 500MB}) or a plain number of bytes: {@code 0} is what most will write for none. */
     @JsonProperty
-    public void setMaxWalPerSecond(DataSize maxWalPerSecond) {
-        this.maxWalPerSecond = maxWalPerSecond;
+    public void setMaxWalPerSecond(String maxWalPerSecond) {
+        this.maxWalPerSecond = maxWalPerSecond == null ? null : DataSize.parse(maxWalPerSecond);
     }
 
     /**
