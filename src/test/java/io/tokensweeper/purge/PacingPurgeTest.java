@@ -5,17 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.tokensweeper.db.Jdbc;
 import io.tokensweeper.purge.pacing.Pacer;
 import io.tokensweeper.purge.pacing.PacingSettings;
+import io.tokensweeper.testing.LogCapture;
 import io.tokensweeper.testing.PostgresExtension;
 import io.tokensweeper.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.slf4j.LoggerFactory;
 
 /** Pacing in whole runs: the purge notices the sessions it blocks, slows down, and still deletes exactly the doomed rows. */
 class PacingPurgeTest {
@@ -103,15 +101,10 @@ class PacingPurgeTest {
                 .withPacing(PacingSettings.DEFAULT.withLatencyFactor(0));
         PurgeService service = PurgeFixture.start(db, CONFIG, batch);
 
-        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        pacerLog.addAppender(log);
-        // Tests log WARN and above (logback-test.xml); these INFO lines only to this appender.
-        pacerLog.setLevel(Level.INFO);
-        pacerLog.setAdditive(false);
         PurgeResult result;
-        try (Connection gate = db.dataSource().getConnection(); Connection auth = db.dataSource().getConnection()) {
+        List<String> log;
+        try (LogCapture pacerLog = LogCapture.of(Pacer.class, Level.INFO);
+             Connection gate = db.dataSource().getConnection(); Connection auth = db.dataSource().getConnection()) {
             Jdbc.execute(gate, "SELECT pg_advisory_lock(?)", GATE);
             CompletableFuture<PurgeResult> run = CompletableFuture.supplyAsync(
                     () -> service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false)));
@@ -132,10 +125,7 @@ class PacingPurgeTest {
 
             result = run.get(120, TimeUnit.SECONDS);
             assertThat(revoke.get(30, TimeUnit.SECONDS)).as("row 5 was deleted when the update went on").isZero();
-        } finally {
-            pacerLog.detachAppender(log);
-            pacerLog.setLevel(null);
-            pacerLog.setAdditive(true);
+            log = pacerLog.lines(Level.INFO);
         }
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
@@ -147,12 +137,11 @@ class PacingPurgeTest {
         assertThat(result.summary()).contains("(paused ");
         // A worker of a parallel run names itself: "Purge refresh-tokens run 7 worker 2 slows down: ...".
         String run = "Purge refresh-tokens run " + result.runId() + "( worker \\d)? ";
-        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.INFO).extracting(ILoggingEvent::getFormattedMessage)
-                .anySatisfy(line -> assertThat(line).matches(run
-                        + "slows down: 1 session waiting on the purge's locks; pausing \\d+ms between batches, up to 5s"));
+        assertThat(log).anySatisfy(line -> assertThat(line).matches(run
+                + "slows down: 1 session waiting on the purge's locks; pausing \\d+ms between batches, up to 5s"));
         if (way.workers == 1) {
             // With workers, the others take the pieces while the slowed one pauses: the run may end before it recovers.
-            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+            assertThat(log).anySatisfy(line -> assertThat(line)
                     .matches(run + "is back to its normal pace: the signs passed \\(lock waiters\\) after .*"));
         }
     }
@@ -169,17 +158,11 @@ class PacingPurgeTest {
         PurgeFixture.seedTokens(admin, "doomed", 500, true);
         PurgeFixture.seedTokens(admin, "live", 20, false);
         String role = "probe_blind";
-        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
-                + " CREATE ROLE " + role + " LOGIN PASSWORD 'probe-blind-pw'; END IF; END $$;"
-                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
-                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
-                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
-        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        pacerLog.addAppender(log);
+        grantPurge(admin, role, "probe-blind-pw");
         PurgeResult result;
-        try (TestDatabase blind = new TestDatabase(admin.url(), role, "probe-blind-pw")) {
+        List<String> warnings;
+        try (LogCapture pacerLog = LogCapture.of(Pacer.class, Level.WARN);
+             TestDatabase blind = new TestDatabase(admin.url(), role, "probe-blind-pw")) {
             PurgeService service = PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
             admin.execute("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) FROM PUBLIC");
             result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
@@ -192,13 +175,11 @@ class PacingPurgeTest {
                             + " server revoked it from PUBLIC, which PostgreSQL grants it to); token-sweeper reads it to"
                             + " tell whether a purge of public.refresh_tokens is running and who holds the locks its"
                             + " DELETEs wait for: GRANT SELECT ON pg_catalog.pg_locks TO \"" + role + "\"");
+            warnings = pacerLog.lines(Level.WARN);
         } finally {
-            pacerLog.detachAppender(log);
             admin.execute("GRANT SELECT ON pg_catalog.pg_locks TO PUBLIC;"
-                    + " GRANT EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) TO PUBLIC;"
-                    + " REVOKE ALL ON public.refresh_tokens FROM "
-                    + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM " + role + "; REVOKE USAGE ON SCHEMA sweeper"
-                    + " FROM " + role);
+                    + " GRANT EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) TO PUBLIC");
+            revokePurge(admin, role);
         }
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
@@ -206,8 +187,7 @@ class PacingPurgeTest {
         assertThat(PurgeFixture.countTokens(admin, "true")).isEqualTo(20);
         // 500 rows at batch.size 100; row by row they would be 500 batches.
         assertThat(result.batches()).as(result.summary()).isLessThanOrEqualTo(10);
-        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
-                .singleElement().satisfies(line -> assertThat(line).startsWith("Purge refresh-tokens run "
+        assertThat(warnings).singleElement().satisfies(line -> assertThat(line).startsWith("Purge refresh-tokens run "
                         + result.runId() + ": pacing could not read the sessions waiting on its locks (")
                         .contains("permission denied").endsWith("); for the rest of the run it does not watch them"));
     }
@@ -232,22 +212,14 @@ class PacingPurgeTest {
                 .withWorkers(way.workers).withPacing(PacingSettings.DEFAULT.withLatencyFactor(0)
                         .withMaxWalPerSecond(budget));
         PurgeService service = PurgeFixture.start(db, CONFIG, batch);
-        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        pacerLog.addAppender(log);
-        pacerLog.setLevel(Level.INFO);
-        pacerLog.setAdditive(false);
         db.execute("CHECKPOINT");
         String walBefore = db.queryString("SELECT pg_current_wal_insert_lsn()::text");
         long began = System.nanoTime();
         PurgeResult result;
-        try {
+        List<String> log;
+        try (LogCapture pacerLog = LogCapture.of(Pacer.class, Level.INFO)) {
             result = service.run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
-        } finally {
-            pacerLog.detachAppender(log);
-            pacerLog.setLevel(null);
-            pacerLog.setAdditive(true);
+            log = pacerLog.lines();
         }
         double seconds = (System.nanoTime() - began) / 1e9;
         long walBytes = db.queryLong("SELECT (pg_current_wal_insert_lsn() - ?::pg_lsn)::bigint", walBefore);
@@ -263,7 +235,7 @@ class PacingPurgeTest {
         assertThat(result.paused()).as(result.summary()).isPositive();
         String run = "Purge refresh-tokens run " + result.runId() + "( worker \\d)? ";
         String share = way.workers == 1 ? "512 KiB" : "170.7 KiB";
-        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(line -> assertThat(line)
+        assertThat(log).anySatisfy(line -> assertThat(line)
                 .matches(run + "keeps to " + share + " of WAL a second \\(cleanup.pacing.maxWalPerSecond\\): a batch"
                         + " wrote .* in .*; pausing .* after it, and so after each batch as needed"));
     }
@@ -277,11 +249,7 @@ class PacingPurgeTest {
     void aWalBudgetTheUserMayNotMeterIsRefusedAtStart() {
         TestDatabase admin = POSTGRES.database();
         String role = "wal_blind";
-        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
-                + " CREATE ROLE " + role + " LOGIN PASSWORD 'wal-blind-pw'; END IF; END $$;"
-                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
-                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
-                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
+        grantPurge(admin, role, "wal-blind-pw");
         BatchSettings batch = PurgeFixture.SMALL_BATCHES.withPacing(PacingSettings.DEFAULT
                 .withMaxWalPerSecond(32L * 1024 * 1024));
         try (TestDatabase blind = new TestDatabase(admin.url(), role, "wal-blind-pw")) {
@@ -297,9 +265,8 @@ class PacingPurgeTest {
             // Without a budget the same user purges as before.
             PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
         } finally {
-            admin.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_wal_insert_lsn() TO PUBLIC;"
-                    + " REVOKE ALL ON public.refresh_tokens FROM " + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM "
-                    + role + "; REVOKE USAGE ON SCHEMA sweeper FROM " + role);
+            admin.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_wal_insert_lsn() TO PUBLIC");
+            revokePurge(admin, role);
         }
     }
 
@@ -319,5 +286,19 @@ class PacingPurgeTest {
         // One pause after each statement, each about batch.pause (a sleep may overshoot, never fall short).
         assertThat(result.paused()).as(result.summary()).isBetween(Duration.ofMillis(20L * result.batches()),
                 Duration.ofMillis(20L * result.batches() + 2_000));
+    }
+
+    /** A login role with what a purge of public.refresh_tokens needs (db/least-privilege.sql's grants, in short). */
+    private static void grantPurge(TestDatabase admin, String role, String password) {
+        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
+                + " CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'; END IF; END $$;"
+                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
+                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
+                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
+    }
+
+    private static void revokePurge(TestDatabase admin, String role) {
+        admin.execute("REVOKE ALL ON public.refresh_tokens FROM " + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM "
+                + role + "; REVOKE USAGE ON SCHEMA sweeper FROM " + role);
     }
 }

@@ -4,18 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.tokensweeper.db.Jdbc;
+import io.tokensweeper.testing.LogCapture;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
-import org.slf4j.LoggerFactory;
 
 /**
  * Pacing against a real lagging standby, which the embedded server cannot provide (its bundle has no
@@ -52,14 +50,10 @@ class StandbyLagTest {
     void theRunWaitsForALaggingStandbyUntilItCatchesUp() throws Exception {
         PacingSettings settings = PacingSettings.DEFAULT.withMaxReplicationLag(Duration.ofSeconds(2))
                 .withMaxWait(Duration.ofSeconds(90)).withLatencyFactor(0);
-        Logger pacerLog = (Logger) LoggerFactory.getLogger(Pacer.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        pacerLog.addAppender(log);
-        pacerLog.setLevel(Level.INFO);
-        pacerLog.setAdditive(false);
         AtomicLong paused = new AtomicLong();
-        try (Connection writer = connect(USER, PASSWORD); Connection run = connect(USER, PASSWORD)) {
+        List<String> log;
+        try (LogCapture pacerLog = LogCapture.of(Pacer.class, Level.INFO); Connection writer = connect(USER, PASSWORD);
+             Connection run = connect(USER, PASSWORD)) {
             writeForAWhile(writer);
             run.setAutoCommit(false);
             assertThat(DatabaseProbes.read(run, true, true).standbys()).isEqualTo(1);
@@ -78,13 +72,9 @@ class StandbyLagTest {
             run.rollback();
             assertThat(after).as("lag once the wait ended").isLessThanOrEqualTo(Duration.ofSeconds(2));
             assertThat(paused.get()).as("waited for the standby").isGreaterThan(1_000);
-        } finally {
-            pacerLog.detachAppender(log);
-            pacerLog.setLevel(null);
-            pacerLog.setAdditive(true);
+            log = pacerLog.lines();
         }
-        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
-                .anySatisfy(line -> assertThat(line).startsWith("Purge standby-test run 1 slows down: replication lag"));
+        assertThat(log).anySatisfy(line -> assertThat(line).startsWith("Purge standby-test run 1 slows down: replication lag"));
     }
 
     /** Without pg_read_all_stats the standby is there but its lag is not: known as hidden, not taken for zero. */
