@@ -232,12 +232,18 @@ class PacingPurgeTest {
         assertThat(walBytes).as("WAL the run wrote").isGreaterThan(2 * budget);
         assertThat(walBytes / seconds).as("%d bytes of WAL in %.2f s (%s)", walBytes, seconds, result.summary())
                 .isLessThanOrEqualTo(budget * 1.1);
+        if (way.workers == 1) {
+            // Not paused far more than the budget needs either (measured: 0.94 of it; workers, which count each
+            // other's WAL only roughly, 0.6).
+            assertThat(walBytes / seconds).as("%d bytes of WAL in %.2f s", walBytes, seconds)
+                    .isGreaterThan(budget * 0.25);
+        }
         assertThat(result.paused()).as(result.summary()).isPositive();
         String run = "Purge refresh-tokens run " + result.runId() + "( worker \\d)? ";
         String share = way.workers == 1 ? "512 KiB" : "170.7 KiB";
         assertThat(log).anySatisfy(line -> assertThat(line)
-                .matches(run + "keeps to " + share + " of WAL a second \\(cleanup.pacing.maxWalPerSecond\\): a batch"
-                        + " wrote .* in .*; pausing .* after it, and so after each batch as needed"));
+                .matches(run + "keeps to " + share + " of WAL a second \\(cleanup.pacing.maxWalPerSecond\\): it wrote"
+                        + " .* since its last pause; pausing .*, and so after each batch as needed"));
     }
 
     /**

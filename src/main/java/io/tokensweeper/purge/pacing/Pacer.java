@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * are not waited out: they are released by the batch's commit; they make the next pauses longer.
  *
  * <p>The WAL budget ({@code maxWalPerSecond}), apart from the signs: the server's WAL insert position is read before
- * a batch (after the pause before it) and after it; the pause after the batch is at least long enough for the WAL
- * between the two readings, over the batch and its pause, to average the budget. WAL other sessions write during
- * the batch counts too (the purge is then slower, never faster, than the budget); a parallel worker keeps to its
- * share of the budget and counts the other workers' WAL during its batches as well.
+ * the first batch, after each batch and after each pause; the pause after a batch is at least long enough for the
+ * run's WAL since the last pause, over the time since then and the pause, to average the budget. What other
+ * sessions write (the rate read during the last pause) is taken off ({@link WalBudget}); a parallel worker keeps
+ * to its share of the budget, the other workers' WAL being the others' to it.
  *
  * <p>Probes: lock waiters can only be seen while the batch still holds its locks, so {@link #beforeCommit}
  * reads them inside the batch's own transaction, just before its commit, which ends that read too. Lag and
@@ -67,8 +67,8 @@ public final class Pacer {
     private boolean databaseProbeFailed;
     private boolean lockProbeFailed;
     private boolean lagHiddenLogged;
-    /** The WAL insert position when the current batch began (bytes); -1: not read. */
-    private long batchStartLsn = -1;
+    /** The WAL budget's accounting; null without a budget. */
+    private final WalBudget walBudget;
     private boolean walProbeFailed;
     private boolean walBudgetLogged;
     private long slowedAt;
@@ -97,6 +97,7 @@ public final class Pacer {
         this.pausedSink = pausedSink;
         this.nanoTime = nanoTime;
         this.probeNanos = settings.probeInterval().toNanos();
+        this.walBudget = settings.limitsWal() ? new WalBudget(settings.maxWalPerSecond()) : null;
         long now = nanoTime.getAsLong();
         this.nextLockProbe = now;
         this.nextDatabaseProbe = now;
@@ -104,11 +105,14 @@ public final class Pacer {
 
     /**
      * Before the run's first batch on this session: where the WAL is, for the WAL budget (nothing without one).
-     * Later batches begin where the pause after the one before ended ({@link #afterBatch}).
+     * Later windows begin where the pause after a batch ended ({@link #afterBatch}).
      */
     public void beforeFirstBatch(Connection connection) throws SQLException {
-        if (settings.limitsWal() && batchStartLsn < 0) {
-            batchStartLsn = readWalPosition(connection);
+        if (walBudget != null && !walBudget.begun()) {
+            long lsn = readWalPosition(connection);
+            if (lsn >= 0) {
+                walBudget.begin(lsn, nanoTime.getAsLong());
+            }
         }
     }
 
@@ -153,7 +157,7 @@ public final class Pacer {
         }
         int waiters = lockWaiters;
         lockWaiters = -1;
-        long walWritten = walWrittenBy(connection);
+        long walPause = walBudgetPause(connection);
         DatabaseProbes.Readings readings = readDatabase(connection, false);
         PacingControl.Health health = new PacingControl.Health(waiters, readings == null ? null : readings.lag(),
                 readings == null ? -1 : readings.checkpointsRequested());
@@ -172,39 +176,36 @@ public final class Pacer {
         if (decision.waitForReplicas()) {
             waitForReplicas(connection);
         }
-        pause(Math.max(decision.pause().toNanos(), walBudgetPause(walWritten, took)));
-        if (settings.limitsWal() && !walProbeFailed) {
-            batchStartLsn = readWalPosition(connection);
+        pause(Math.max(decision.pause().toNanos(), walPause));
+        if (walBudget != null && walBudget.begun() && !walProbeFailed) {
+            long lsn = readWalPosition(connection);
+            if (lsn >= 0) {
+                walBudget.pauseEnded(lsn, nanoTime.getAsLong());
+            }
         }
     }
 
     /**
-     * The batch's WAL: the server's WAL insert position now against where it was when the batch began (what other
-     * sessions wrote meanwhile counts too); -1 when not known (no budget, no start reading, a failed read).
+     * After a batch: how long to pause for the run's WAL since the last pause, over the time since then, to average
+     * the budget; 0 when it does already, or there is no budget (or no reading).
      */
-    private long walWrittenBy(Connection connection) throws SQLException {
-        if (!settings.limitsWal() || walProbeFailed || batchStartLsn < 0) {
-            return -1;
-        }
-        long now = readWalPosition(connection);
-        return now < 0 ? -1 : Math.max(0, now - batchStartLsn);
-    }
-
-    /**
-     * How long to pause after a batch that wrote {@code bytes} of WAL in {@code took} for the batch and the pause
-     * together to average the budget; 0 when it is kept already, or there is no budget.
-     */
-    private long walBudgetPause(long bytes, Duration took) {
-        if (bytes <= 0) {
+    private long walBudgetPause(Connection connection) throws SQLException {
+        if (walBudget == null || !walBudget.begun() || walProbeFailed) {
             return 0;
         }
-        long pause = PacingControl.walBudgetPause(bytes, took.toNanos(), settings.maxWalPerSecond());
+        long lsn = readWalPosition(connection);
+        if (lsn < 0) {
+            return 0;
+        }
+        long now = nanoTime.getAsLong();
+        long own = walBudget.ownBytes(lsn, now);
+        long pause = walBudget.pauseAfter(lsn, now);
         if (pause > 0 && !walBudgetLogged) {
             walBudgetLogged = true;
-            LOG.info("{} keeps to {} of WAL a second (cleanup.pacing.maxWalPerSecond): a batch wrote {} in {};"
-                            + " pausing {} after it, and so after each batch as needed", run,
-                    PacingSettings.sizeText(settings.maxWalPerSecond()), PacingSettings.sizeText(bytes),
-                    Durations.text(took), Durations.text(Duration.ofNanos(pause)));
+            LOG.info("{} keeps to {} of WAL a second (cleanup.pacing.maxWalPerSecond): it wrote {} since its last"
+                            + " pause; pausing {}, and so after each batch as needed", run,
+                    PacingSettings.sizeText(settings.maxWalPerSecond()), PacingSettings.sizeText(own),
+                    Durations.text(Duration.ofNanos(pause)));
         }
         return pause;
     }

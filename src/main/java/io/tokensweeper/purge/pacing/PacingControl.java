@@ -126,15 +126,6 @@ final class PacingControl {
         return new Decision(Duration.ofNanos(minPauseNanos + extraNanos), waitForReplicas, List.copyOf(signs), change);
     }
 
-    /**
-     * The pause after a batch that wrote {@code bytes} of WAL in {@code tookNanos}, for the batch and the pause to
-     * average {@code bytesPerSecond}: the time the bytes take at that rate, less the batch's own; 0 when kept.
-     */
-    static long walBudgetPause(long bytes, long tookNanos, long bytesPerSecond) {
-        double atRate = bytes * 1e9 / bytesPerSecond;
-        return Math.max(0, (long) Math.ceil(atRate) - Math.max(0, tookNanos));
-    }
-
     /** During a wait for lagging replicas: a fresh reading (null: it could not be read) and how long it has waited. */
     Wait whileWaiting(Duration replicationLag, Duration waited) {
         if (replicationLag == null) {
