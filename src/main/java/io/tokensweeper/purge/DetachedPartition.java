@@ -65,14 +65,11 @@ final class DetachedPartition {
         connection.setAutoCommit(false);
         try {
             progress.commit(connection, () -> {
+                // Before the lock, so that a table that has taken the name is not locked; after it, because the
+                // name may change hands between the two.
+                requireTheDetachedTable(connection, table);
                 Jdbc.execute(connection, "LOCK TABLE ONLY " + table + " IN ACCESS EXCLUSIVE MODE");
-                // The name was looked at before the lock: another table may have taken it since.
-                if (!Jdbc.oneBoolean(connection, "SELECT coalesce(to_regclass(?)::oid = ?::bigint::oid, false)"
-                        + " AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = ?::bigint::oid)", table,
-                        entry.oid(), entry.oid())) {
-                    throw new SQLException(table + " is no longer the table detached (OID " + entry.oid()
-                            + ", a table of its own)", NOT_THE_DETACHED_TABLE);
-                }
+                requireTheDetachedTable(connection, table);
                 long[] counts = Jdbc.one(connection, "SELECT count(*), count(*) FILTER (WHERE ("
                                 + DoomedRowPredicate.sql(target) + ") IS NOT TRUE) FROM ONLY " + table,
                         rs -> new long[] {rs.getLong(1), rs.getLong(2)});
@@ -88,6 +85,15 @@ final class DetachedPartition {
             connection.setAutoCommit(true);
         }
         return dropped[0];
+    }
+
+    private void requireTheDetachedTable(Connection connection, String table) throws SQLException {
+        if (!Jdbc.oneBoolean(connection, "SELECT coalesce(to_regclass(?)::oid = ?::bigint::oid, false)"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = ?::bigint::oid)", table, entry.oid(),
+                entry.oid())) {
+            throw new SQLException(table + " is no longer the table detached (OID " + entry.oid()
+                    + ", a table of its own)", NOT_THE_DETACHED_TABLE);
+        }
     }
 
     private void attachAgain(Connection connection, SQLException notDropped) throws SQLException, RunFailedException {

@@ -349,12 +349,21 @@ public final class PurgeEngine {
                     recordPartitions(connection, progress, partitions);
                     throw e;
                 }
-                if (drop == null) {
+                if (drop == null && dropping) {
+                    // Its drop failed once the partition had left the table: the drop's record stays, and the
+                    // next run finishes it.
+                    LOG.warn("Purge {} run {}: the drop of partition {} failed after it left the table; the next"
+                            + " run finishes it", target.job(), progress.runId(), leaf.displayName(), e);
+                    note = GONE + "; its drop failed after it left the table (" + e.getMessage()
+                            + "), the next run finishes it";
+                } else if (drop == null) {
                     LOG.warn("Purge {} run {}: partition {} was detached or dropped during the run; skipped",
                             target.job(), progress.runId(), leaf.displayName());
+                    note = GONE;
+                } else {
+                    // Detached by its own drop, left half done (logged there): what the drop says is the note.
+                    note = drop.note();
                 }
-                // Detached by its own drop, left half done (logged there): what the drop says is the note.
-                note = drop == null ? GONE : drop.note();
             } finally {
                 // Positions to come back to belong to this leaf only.
                 progress.skipped().forgetPositions();
