@@ -62,6 +62,8 @@ final class BenchPlan {
         return List.of(
                 Scenario.singleDelete(),
                 defaults(settings),
+                Scenario.sweeper("token-sweeper, index walk forced", settings.defaults()
+                        .withMethod(Optional.of(PurgeMethod.INDEX))),
                 Scenario.sweeper("token-sweeper, heap walk forced", settings.defaults()
                         .withMethod(Optional.of(PurgeMethod.HEAP))));
     }

@@ -40,6 +40,11 @@ final class DoomedRowPredicate {
         return parts(target, true);
     }
 
+    /** {@link #parts(PurgeTarget)} with each cutoff inline, as {@link #forEstimates}: the same parts, in order. */
+    static List<Part> partsForEstimates(PurgeTarget target) {
+        return parts(target, false);
+    }
+
     private static List<Part> parts(PurgeTarget target, boolean cutoffOnce) {
         List<Part> parts = new ArrayList<>();
         target.marker().ifPresent(marker -> marked(marker, target, cutoffOnce)

@@ -14,9 +14,12 @@ import java.util.Optional;
  * Chooses how a run finds its doomed rows, from what it measures before it starts. The heap walk reads every block
  * of the table, whatever is doomed: right for a backlog. The index walk reads only the doomed rows, through the
  * indexes of the expiry and marker columns, but each batch reads the heap pages of its own rows, scattered over the
- * table: right when few rows are doomed, which after the first run is every night. The planner's estimate of the doomed rows against the table's
- * rows decides, at {@link #INDEX_WALK_MAX_FRACTION}; the planner also says whether each part of the predicate can be
- * read in key order through an index at all (no index: the heap walk, saying which index would help).
+ * table: right when few rows are doomed, which after the first run is every night. The planner's estimate of the
+ * doomed rows against the table's rows decides, at {@link #INDEX_WALK_MAX_FRACTION}; then where they lie: rows in
+ * no physical order cost the index walk a page visit each, and once they outnumber the table's pages, reading
+ * every page once in order is cheaper ({@link ScatteredRows}). The planner also says whether each part of the
+ * predicate can be read in key order through an index at all (no index: the heap walk, saying which index would
+ * help).
  */
 final class MethodChooser {
     /** Measured by the bench: above about this share of doomed rows the heap walk reads fewer pages per row. */
@@ -42,6 +45,7 @@ final class MethodChooser {
             return MethodChoice.heap("batch.method: heap");
         }
         List<KeysetStream> streams = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
         // A key range is deleted with index scans off, a setting the table's row triggers and rules would run under
         // too, and counted by the DELETE's command tag, which a rule may make another table's: such tables go by
         // position, whose statements count the rows they remove.
@@ -49,7 +53,7 @@ final class MethodChooser {
                 + " ?::bigint::oid AND NOT tgisinternal AND tgtype::int & 9 = 9) OR EXISTS (SELECT 1 FROM pg_rewrite"
                 + " WHERE ev_class = ?::bigint::oid AND ev_type = '4')", tableOid, tableOid);
         for (DoomedRowPredicate.Part part : DoomedRowPredicate.parts(target)) {
-            Optional<KeysetStream> stream = stream(part, byRange);
+            Optional<KeysetStream> stream = stream(part, byRange, keys);
             if (stream.isEmpty()) {
                 return MethodChoice.heap("no index reads the rows " + part.label() + " in order (an index on "
                         + part.column().quoted() + (part.column().type() == ColumnType.BOOLEAN
@@ -72,18 +76,24 @@ final class MethodChooser {
                 + DoomedRowPredicate.forEstimates(target)).path("Plan Rows").asDouble();
         String share = String.format(Locale.ROOT, "about %,.0f doomed rows of %,.0f (%.1f%%)", doomed, tableRows,
                 100 * doomed / tableRows);
-        if (doomed / tableRows <= INDEX_WALK_MAX_FRACTION) {
-            return new MethodChoice(PurgeMethod.INDEX, share + ", at most " + percent() + ": index walk over "
-                    + indexes, streams);
+        if (doomed / tableRows > INDEX_WALK_MAX_FRACTION) {
+            return MethodChoice.heap(share + ", more than " + percent() + ": heap walk");
         }
-        return MethodChoice.heap(share + ", more than " + percent() + ": heap walk");
+        ScatteredRows scattered = ScatteredRows.estimate(connection, target, tableOid, keys, doomed);
+        if (scattered.outnumberPages()) {
+            return MethodChoice.heap(share + ", at most " + percent() + ", but " + scattered.describe()
+                    + ": heap walk (each page read once, in order, costs less than a visit per row)");
+        }
+        return new MethodChoice(PurgeMethod.INDEX, share + ", at most " + percent() + "; " + scattered.describe()
+                + ": index walk over " + indexes, streams);
     }
 
     /**
      * The part walked through an index, if the planner reads it so: in key order (an index scan), or, for a
      * small part, a bitmap of its index entries sorted; never by reading the table.
      */
-    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part, boolean byRange) throws SQLException {
+    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part, boolean byRange, List<String> keys)
+            throws SQLException {
         // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
         boolean flag = part.column().type() == ColumnType.BOOLEAN;
         String predicate = flag ? part.sql() + " AND " + part.column().quoted() : part.sql();
@@ -95,6 +105,7 @@ final class MethodChooser {
                     + " ORDER BY " + key.quoted() + ", ctid LIMIT " + batchSize);
             Optional<String> index = indexScan(plan);
             if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
+                keys.add(key.name());
                 return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
                         indexPredicate, key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target),
                         byRange));
@@ -132,6 +143,11 @@ final class MethodChooser {
     }
 
     private JsonNode plan(String sql) throws SQLException {
+        return plan(connection, sql);
+    }
+
+    /** The planner's top plan node for {@code sql}, unexecuted. */
+    static JsonNode plan(Connection connection, String sql) throws SQLException {
         String json = Jdbc.one(connection, "EXPLAIN (FORMAT JSON) " + sql, rs -> rs.getString(1));
         try {
             return JSON.readTree(json).path(0).path("Plan");

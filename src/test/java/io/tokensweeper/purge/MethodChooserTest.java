@@ -83,6 +83,50 @@ class MethodChooserTest {
         assertThat(choice.reason()).contains("of 20,000 (40.", "more than 5%: heap walk");
     }
 
+    /**
+     * 20,000 rows expiring a minute apart, the first 400 expired, 10 revoked anywhere, analyzed: appended in expiry
+     * order, or in a random order. About 140 rows fit a page.
+     */
+    private static void seedMinuteApart(TestDatabase db, String order) {
+        db.execute("INSERT INTO public.refresh_tokens (tag, expires_at, revoked) SELECT 'row', now() + (i - 400)"
+                + " * interval '1 minute' - interval '30 seconds', i % 2000 = 1000 FROM generate_series(1, 20000) AS i ORDER BY " + order);
+        db.execute("ANALYZE public.refresh_tokens");
+    }
+
+    @Test
+    void doomedRowsInNoOrderThatOutnumberThePagesMakeAHeapWalk() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        recommendedIndexes(db);
+        seedMinuteApart(db, "random()");
+        long pages = db.queryLong("SELECT relpages FROM pg_class WHERE oid = 'public.refresh_tokens'::regclass");
+        assertThat(pages).isLessThan(400);
+
+        MethodChoice choice = choose(db, Optional.empty());
+
+        assertThat(choice.method()).isEqualTo(PurgeMethod.HEAP);
+        assertThat(choice.reason()).contains("at most 5%, but about ", " of them in no physical order against the"
+                + " table's " + pages + " pages (correlation with the heap's order: expires_at ", "heap walk");
+        PurgeResult result = PurgeFixture.start(db, CONFIG, PurgeFixture.SMALL_BATCHES)
+                .run(JobName.REFRESH_TOKENS, PurgeRequest.cli(false));
+        assertThat(result.method()).isEqualTo(PurgeMethod.HEAP);
+        assertThat(result.rowsDeleted()).isEqualTo(410);
+        assertThat(PurgeFixture.countTokens(db, "revoked OR expires_at < now()")).isZero();
+        assertThat(PurgeFixture.countTokens(db, "true")).isEqualTo(20_000 - 410);
+    }
+
+    @Test
+    void theSameRowsInTheHeapsOrderMakeAnIndexWalk() throws SQLException {
+        TestDatabase db = POSTGRES.database();
+        recommendedIndexes(db);
+        seedMinuteApart(db, "i");
+
+        MethodChoice choice = choose(db, Optional.empty());
+
+        assertThat(choice.method()).isEqualTo(PurgeMethod.INDEX);
+        assertThat(choice.reason()).contains("at most 5%; about ", " of them in no physical order against the"
+                + " table's ", "expires_at 1.00", "index walk over");
+    }
+
     @Test
     void withoutAnIndexForTheRevokedRowsItWalksTheHeapAndSaysWhichIndexWouldHelp() throws SQLException {
         TestDatabase db = POSTGRES.database();
