@@ -3,7 +3,6 @@ package io.tokensweeper.purge;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * The SQL condition that is true only for rows we may delete: marked (revoked/used) or expired, by the
@@ -15,53 +14,53 @@ final class DoomedRowPredicate {
     }
 
     static String sql(PurgeTarget target) {
-        return or(parts(target, true));
+        return or(parts(target).stream().map(Part::sql).toList());
     }
 
     /**
-     * The same condition with each cutoff written inline, for the planner's estimate of how many rows are doomed:
-     * it reads now() at planning time, which it cannot do for the subqueries that {@link #sql} uses.
+     * The same condition for the planner's estimate of how many rows are doomed: each cutoff written inline (the
+     * planner reads now() at planning time, which it cannot do for the subqueries that {@link #sql} uses), and a
+     * naive timestamp compared once, in its zone (the planner has no statistics for the instant it converts to,
+     * and would guess a third of the rows for that comparison). Never used to choose rows.
      */
     static String forEstimates(PurgeTarget target) {
-        return or(parts(target, false));
+        return or(parts(target).stream().map(Part::estimateSql).toList());
     }
 
-    private static String or(List<Part> parts) {
-        return parts.size() == 1 ? parts.get(0).sql()
-                : "(" + parts.stream().map(Part::sql).collect(Collectors.joining(" OR ")) + ")";
+    private static String or(List<String> parts) {
+        return parts.size() == 1 ? parts.get(0) : "(" + String.join(" OR ", parts) + ")";
     }
 
-    /** One way a row is doomed, on its own: the column it is judged by, and the condition. */
-    record Part(String label, Column column, String sql) {
+    /**
+     * One way a row is doomed, on its own: the column it is judged by, the condition, and the condition as the
+     * planner estimates it ({@link #forEstimates}).
+     */
+    record Part(String label, Column column, String sql, String estimateSql) {
     }
+
+    /** How a cutoff is written: once per statement, exactly; or inline, for the planner's estimate. */
+    private enum Form { EXACT, ESTIMATE }
 
     /** The predicate as its parts (marked, expired), each true only for doomed rows; their OR is {@link #sql}. */
     static List<Part> parts(PurgeTarget target) {
-        return parts(target, true);
-    }
-
-    /** {@link #parts(PurgeTarget)} with each cutoff inline, as {@link #forEstimates}: the same parts, in order. */
-    static List<Part> partsForEstimates(PurgeTarget target) {
-        return parts(target, false);
-    }
-
-    private static List<Part> parts(PurgeTarget target, boolean cutoffOnce) {
         List<Part> parts = new ArrayList<>();
-        target.marker().ifPresent(marker -> marked(marker, target, cutoffOnce)
-                .ifPresent(marked -> parts.add(new Part("marked by " + marker.name(), marker, marked))));
+        target.marker().ifPresent(marker -> marked(marker, target, Form.EXACT).ifPresent(marked -> parts.add(
+                new Part("marked by " + marker.name(), marker, marked,
+                        marked(marker, target, Form.ESTIMATE).orElseThrow()))));
         parts.add(new Part("expired by " + target.expiresAt().name(), target.expiresAt(),
-                beforeCutoff(target.expiresAt(), target, cutoffOnce)));
+                beforeCutoff(target.expiresAt(), target, Form.EXACT),
+                beforeCutoff(target.expiresAt(), target, Form.ESTIMATE)));
         return parts;
     }
 
-    private static Optional<String> marked(Column marker, PurgeTarget target, boolean cutoffOnce) {
+    private static Optional<String> marked(Column marker, PurgeTarget target, Form form) {
         boolean retained = !target.retention().isZero();
         if (marker.type() == ColumnType.BOOLEAN) {
             // A boolean cannot say when a row was revoked; with a retention period such rows are kept
             // until they expire plus that period (reuse detection needs them until then anyway).
             return retained ? Optional.empty() : Optional.of(marker.quoted() + " IS TRUE");
         }
-        return Optional.of(retained ? beforeCutoff(marker, target, cutoffOnce) : marker.quoted() + " IS NOT NULL");
+        return Optional.of(retained ? beforeCutoff(marker, target, form) : marker.quoted() + " IS NOT NULL");
     }
 
     /**
@@ -69,11 +68,11 @@ final class DoomedRowPredicate {
      * clock: the expiry part of the predicate applied to that expression.
      */
     static String expired(PurgeTarget target, String expression) {
-        return beforeCutoff(expression, target.expiresAt().type(), target, true);
+        return beforeCutoff(expression, target.expiresAt().type(), target, Form.EXACT);
     }
 
-    private static String beforeCutoff(Column column, PurgeTarget target, boolean cutoffOnce) {
-        return beforeCutoff(column.quoted(), column.type(), target, cutoffOnce);
+    private static String beforeCutoff(Column column, PurgeTarget target, Form form) {
+        return beforeCutoff(column.quoted(), column.type(), target, form);
     }
 
     /**
@@ -81,15 +80,18 @@ final class DoomedRowPredicate {
      * converted to the configured zone (so an index on the column is used), and once converted to an
      * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
      */
-    private static String beforeCutoff(String column, ColumnType type, PurgeTarget target, boolean cutoffOnce) {
+    private static String beforeCutoff(String column, ColumnType type, PurgeTarget target, Form form) {
         // Each cutoff is a subquery: computed once per statement (an InitPlan), not once per row scanned, by the
         // database's clock at the transaction's start, as now() is.
-        String open = cutoffOnce ? "(SELECT " : "(";
+        String open = form == Form.EXACT ? "(SELECT " : "(";
         String cutoff = "now() - make_interval(secs => " + target.retention().toSeconds() + ")";
         if (type == ColumnType.TIMESTAMPTZ) {
             return column + " < " + open + cutoff + ")";
         }
         String zone = SqlZone.of(target.timestampZone());
+        if (form == Form.ESTIMATE) {
+            return column + " < (" + cutoff + ") AT TIME ZONE " + zone;
+        }
         return "(" + column + " < " + open + "(" + cutoff + ") AT TIME ZONE " + zone + ")"
                 + " AND (" + column + " AT TIME ZONE " + zone + ") < " + open + cutoff + "))";
     }

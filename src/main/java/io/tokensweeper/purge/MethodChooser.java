@@ -1,14 +1,16 @@
 package io.tokensweeper.purge;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokensweeper.db.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Chooses how a run finds its doomed rows, from what it measures before it starts. The heap walk reads every block
@@ -24,7 +26,7 @@ import java.util.Optional;
 final class MethodChooser {
     /** Measured by the bench: above about this share of doomed rows the heap walk reads fewer pages per row. */
     static final double INDEX_WALK_MAX_FRACTION = 0.05;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(MethodChooser.class);
 
     private final Connection connection;
     private final PurgeTarget target;
@@ -45,7 +47,7 @@ final class MethodChooser {
             return MethodChoice.heap("batch.method: heap");
         }
         List<KeysetStream> streams = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
+        List<ScatteredRows.WalkedPart> walked = new ArrayList<>();
         // A key range is deleted with index scans off, a setting the table's row triggers and rules would run under
         // too, and counted by the DELETE's command tag, which a rule may make another table's: such tables go by
         // position, whose statements count the rows they remove.
@@ -53,14 +55,15 @@ final class MethodChooser {
                 + " ?::bigint::oid AND NOT tgisinternal AND tgtype::int & 9 = 9) OR EXISTS (SELECT 1 FROM pg_rewrite"
                 + " WHERE ev_class = ?::bigint::oid AND ev_type = '4')", tableOid, tableOid);
         for (DoomedRowPredicate.Part part : DoomedRowPredicate.parts(target)) {
-            Optional<KeysetStream> stream = stream(part, byRange, keys);
+            Optional<Walkable> stream = stream(part, byRange);
             if (stream.isEmpty()) {
                 return MethodChoice.heap("no index reads the rows " + part.label() + " in order (an index on "
                         + part.column().quoted() + (part.column().type() == ColumnType.BOOLEAN
                         ? ", partial WHERE " + part.column().quoted() + ", on a NOT NULL column such as the key"
                         : "") + " would let the index walk find them)");
             }
-            streams.add(stream.get());
+            streams.add(stream.get().stream());
+            walked.add(new ScatteredRows.WalkedPart(part, stream.get().keyColumn()));
         }
         String indexes = String.join(", ", streams.stream().map(KeysetStream::index).toList())
                 + (byRange ? "" : " (batches by position: the table has DELETE row triggers or rules)");
@@ -79,7 +82,7 @@ final class MethodChooser {
         if (doomed / tableRows > INDEX_WALK_MAX_FRACTION) {
             return MethodChoice.heap(share + ", more than " + percent() + ": heap walk");
         }
-        ScatteredRows scattered = ScatteredRows.estimate(connection, target, tableOid, keys, doomed);
+        ScatteredRows scattered = scattered(walked, doomed);
         if (scattered.outnumberPages()) {
             return MethodChoice.heap(share + ", at most " + percent() + ", but " + scattered.describe()
                     + ": heap walk (each page read once, in order, costs less than a visit per row)");
@@ -89,11 +92,37 @@ final class MethodChooser {
     }
 
     /**
+     * Where the doomed rows lie in the heap. Statistics the database user may not read (pg_stats revoked from
+     * PUBLIC), or any other error, leave it unknown and the choice to the row share: the walk chosen before this
+     * estimate existed. In a savepoint, so that an error does not abort the run's transaction.
+     */
+    private ScatteredRows scattered(List<ScatteredRows.WalkedPart> walked, double doomed) throws SQLException {
+        Savepoint savepoint = connection.getAutoCommit() ? null : connection.setSavepoint();
+        try {
+            ScatteredRows scattered = ScatteredRows.estimate(connection, target, tableOid, walked, doomed);
+            if (savepoint != null) {
+                connection.releaseSavepoint(savepoint);
+            }
+            return scattered;
+        } catch (SQLException e) {
+            if (savepoint != null) {
+                connection.rollback(savepoint);
+            }
+            LOG.warn("Purge {}: could not estimate where the doomed rows of {} lie in the heap ({}); the method is"
+                    + " chosen by their share alone", target.job(), target.displayName(), e.getMessage());
+            return ScatteredRows.unknown(e.getMessage());
+        }
+    }
+
+    /** A part of the predicate that an index reads in order, and the column that index is keyed by. */
+    private record Walkable(KeysetStream stream, String keyColumn) {
+    }
+
+    /**
      * The part walked through an index, if the planner reads it so: in key order (an index scan), or, for a
      * small part, a bitmap of its index entries sorted; never by reading the table.
      */
-    private Optional<KeysetStream> stream(DoomedRowPredicate.Part part, boolean byRange, List<String> keys)
-            throws SQLException {
+    private Optional<Walkable> stream(DoomedRowPredicate.Part part, boolean byRange) throws SQLException {
         // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
         boolean flag = part.column().type() == ColumnType.BOOLEAN;
         String predicate = flag ? part.sql() + " AND " + part.column().quoted() : part.sql();
@@ -105,10 +134,9 @@ final class MethodChooser {
                     + " ORDER BY " + key.quoted() + ", ctid LIMIT " + batchSize);
             Optional<String> index = indexScan(plan);
             if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
-                keys.add(key.name());
-                return Optional.of(new KeysetStream(part.label(), index.get(), target.qualifiedTable(), predicate,
-                        indexPredicate, key.quoted(), key.type(), keyExpression, DoomedRowPredicate.sql(target),
-                        byRange));
+                return Optional.of(new Walkable(new KeysetStream(part.label(), index.get(), target.qualifiedTable(),
+                        predicate, indexPredicate, key.quoted(), key.type(), keyExpression,
+                        DoomedRowPredicate.sql(target), byRange), key.name()));
             }
         }
         return Optional.empty();
@@ -143,17 +171,7 @@ final class MethodChooser {
     }
 
     private JsonNode plan(String sql) throws SQLException {
-        return plan(connection, sql);
-    }
-
-    /** The planner's top plan node for {@code sql}, unexecuted. */
-    static JsonNode plan(Connection connection, String sql) throws SQLException {
-        String json = Jdbc.one(connection, "EXPLAIN (FORMAT JSON) " + sql, rs -> rs.getString(1));
-        try {
-            return JSON.readTree(json).path(0).path("Plan");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new SQLException("could not read the planner's answer: " + e.getMessage(), e);
-        }
+        return QueryPlan.of(connection, sql);
     }
 
     private static Optional<String> indexScan(JsonNode plan) {

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * How many of a run's doomed rows lie in no physical order, against the table's pages. The index walk visits the
@@ -23,60 +22,73 @@ import java.util.Optional;
  * as ordered: the walk the row share chose stands.
  */
 final class ScatteredRows {
+    /** A part of the predicate and the column its index walk is keyed by. */
+    record WalkedPart(DoomedRowPredicate.Part part, String keyColumn) {
+    }
+
     private final double rows;
     private final double pages;
-    /** Each key's correlation with the heap's order, empty where the statistics have none. */
-    private final Map<String, Optional<Double>> correlations;
+    /** Each key column's correlation with the heap's order; null where the statistics have none. */
+    private final Map<String, Double> correlations;
+    /** Why the estimate could not be made; null when it was. */
+    private final String unknown;
 
-    private ScatteredRows(double rows, double pages, Map<String, Optional<Double>> correlations) {
+    private ScatteredRows(double rows, double pages, Map<String, Double> correlations, String unknown) {
         this.rows = rows;
         this.pages = pages;
         this.correlations = correlations;
+        this.unknown = unknown;
     }
 
     /**
-     * {@code keys}: the key column each part of the predicate is walked by, in the parts' order; {@code doomed}:
-     * the planner's estimate of the whole predicate's rows (a row both expired and revoked is in two parts).
+     * {@code doomed}: the planner's estimate of the whole predicate's rows, a cap (a row both expired and revoked is
+     * in two parts).
      */
-    static ScatteredRows estimate(Connection connection, PurgeTarget target, long tableOid, List<String> keys,
+    static ScatteredRows estimate(Connection connection, PurgeTarget target, long tableOid, List<WalkedPart> walked,
                                   double doomed) throws SQLException {
-        List<DoomedRowPredicate.Part> parts = DoomedRowPredicate.partsForEstimates(target);
-        Map<String, Optional<Double>> correlations = new LinkedHashMap<>();
+        Map<String, Double> correlations = new LinkedHashMap<>();
         double rows = 0;
-        for (int i = 0; i < parts.size(); i++) {
-            String key = keys.get(i);
+        for (WalkedPart walk : walked) {
+            String key = walk.keyColumn();
             if (!correlations.containsKey(key)) {
                 correlations.put(key, correlation(connection, tableOid, key));
             }
-            Optional<Double> correlation = correlations.get(key);
-            double partRows = MethodChooser.plan(connection, "SELECT 1 FROM ONLY " + target.qualifiedTable()
-                    + " WHERE " + parts.get(i).sql()).path("Plan Rows").asDouble();
-            rows += partRows * correlation.map(c -> 1 - c * c).orElse(0.0);
+            Double correlation = correlations.get(key);
+            double partRows = QueryPlan.of(connection, "SELECT 1 FROM ONLY " + target.qualifiedTable() + " WHERE "
+                    + walk.part().estimateSql()).path("Plan Rows").asDouble();
+            rows += correlation == null ? 0 : partRows * (1 - correlation * correlation);
         }
         double pages = Jdbc.one(connection, "SELECT relpages FROM pg_class WHERE oid = ?::bigint::oid",
                 rs -> rs.getDouble(1), tableOid);
-        return new ScatteredRows(Math.min(rows, doomed), pages, correlations);
+        return new ScatteredRows(Math.min(rows, doomed), pages, correlations, null);
     }
 
-    private static Optional<Double> correlation(Connection connection, long tableOid, String column)
-            throws SQLException {
+    /** Not estimated ({@code why}): the rows count as ordered. */
+    static ScatteredRows unknown(String why) {
+        return new ScatteredRows(0, 0, Map.of(), why);
+    }
+
+    private static Double correlation(Connection connection, long tableOid, String column) throws SQLException {
         return Jdbc.first(connection, "SELECT s.correlation FROM pg_stats s"
                 + " JOIN pg_class c ON c.relname = s.tablename"
                 + " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = s.schemaname"
                 + " WHERE c.oid = ?::bigint::oid AND s.attname = ? AND NOT s.inherited"
-                + " AND s.correlation IS NOT NULL", rs -> rs.getDouble(1), tableOid, column);
+                + " AND s.correlation IS NOT NULL", rs -> rs.getDouble(1), tableOid, column).orElse(null);
     }
 
-    /** More rows in no order than the table has pages. */
+    /** More rows in no order than the table has pages (a table without a page count: never). */
     boolean outnumberPages() {
-        return pages > 0 && rows >= pages;
+        return unknown == null && pages > 0 && rows >= pages;
     }
 
     String describe() {
+        if (unknown != null) {
+            return "where they lie in the heap is unknown (" + unknown + ")";
+        }
         StringBuilder order = new StringBuilder();
         correlations.forEach((key, correlation) -> order.append(order.isEmpty() ? "" : ", ").append(key)
-                .append(correlation.map(c -> String.format(Locale.ROOT, " %.2f", c)).orElse(" not in the statistics,"
-                        + " taken as ordered")));
+                .append(correlation == null ? " not in the statistics, taken as ordered"
+                        : String.format(Locale.ROOT, " %.3f", correlation)));
         return String.format(Locale.ROOT, "about %,.0f of them in no physical order against the table's %,.0f"
                 + " pages (correlation with the heap's order: %s)", rows, pages, order);
     }

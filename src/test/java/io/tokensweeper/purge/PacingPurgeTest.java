@@ -158,7 +158,7 @@ class PacingPurgeTest {
         PurgeFixture.seedTokens(admin, "doomed", 500, true);
         PurgeFixture.seedTokens(admin, "live", 20, false);
         String role = "probe_blind";
-        grantPurge(admin, role, "probe-blind-pw");
+        PurgeFixture.grantPurge(admin, role, "probe-blind-pw");
         PurgeResult result;
         List<String> warnings;
         try (LogCapture pacerLog = LogCapture.of(Pacer.class, Level.WARN);
@@ -179,7 +179,7 @@ class PacingPurgeTest {
         } finally {
             admin.execute("GRANT SELECT ON pg_catalog.pg_locks TO PUBLIC;"
                     + " GRANT EXECUTE ON FUNCTION pg_catalog.pg_blocking_pids(integer) TO PUBLIC");
-            revokePurge(admin, role);
+            PurgeFixture.revokePurge(admin, role);
         }
 
         assertThat(result.status()).as(result.summary()).isEqualTo(RunStatus.SUCCEEDED);
@@ -255,7 +255,7 @@ class PacingPurgeTest {
     void aWalBudgetTheUserMayNotMeterIsRefusedAtStart() {
         TestDatabase admin = POSTGRES.database();
         String role = "wal_blind";
-        grantPurge(admin, role, "wal-blind-pw");
+        PurgeFixture.grantPurge(admin, role, "wal-blind-pw");
         BatchSettings batch = PurgeFixture.SMALL_BATCHES.withPacing(PacingSettings.DEFAULT
                 .withMaxWalPerSecond(32L * 1024 * 1024));
         try (TestDatabase blind = new TestDatabase(admin.url(), role, "wal-blind-pw")) {
@@ -272,7 +272,7 @@ class PacingPurgeTest {
             PurgeFixture.start(blind, CONFIG, PurgeFixture.SMALL_BATCHES);
         } finally {
             admin.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_current_wal_insert_lsn() TO PUBLIC");
-            revokePurge(admin, role);
+            PurgeFixture.revokePurge(admin, role);
         }
     }
 
@@ -292,19 +292,5 @@ class PacingPurgeTest {
         // One pause after each statement, each about batch.pause (a sleep may overshoot, never fall short).
         assertThat(result.paused()).as(result.summary()).isBetween(Duration.ofMillis(20L * result.batches()),
                 Duration.ofMillis(20L * result.batches() + 2_000));
-    }
-
-    /** A login role with what a purge of public.refresh_tokens needs (db/least-privilege.sql's grants, in short). */
-    private static void grantPurge(TestDatabase admin, String role, String password) {
-        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
-                + " CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'; END IF; END $$;"
-                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
-                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
-                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
-    }
-
-    private static void revokePurge(TestDatabase admin, String role) {
-        admin.execute("REVOKE ALL ON public.refresh_tokens FROM " + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM "
-                + role + "; REVOKE USAGE ON SCHEMA sweeper FROM " + role);
     }
 }

@@ -54,4 +54,18 @@ final class PurgeFixture {
         config.getRefreshTokens().setEnabled(false);
         return config;
     }
+
+    /** A login role with what a purge of public.refresh_tokens needs (db/least-privilege.sql's grants, in short). */
+    static void grantPurge(TestDatabase admin, String role, String password) {
+        admin.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN"
+                + " CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'; END IF; END $$;"
+                + " GRANT SELECT, DELETE ON public.refresh_tokens TO " + role + ";"
+                + " GRANT USAGE ON SCHEMA sweeper TO " + role + ";"
+                + " GRANT SELECT, INSERT, UPDATE ON sweeper.cleanup_runs TO " + role);
+    }
+
+    static void revokePurge(TestDatabase admin, String role) {
+        admin.execute("REVOKE ALL ON public.refresh_tokens FROM " + role + "; REVOKE ALL ON sweeper.cleanup_runs FROM "
+                + role + "; REVOKE USAGE ON SCHEMA sweeper FROM " + role);
+    }
 }
