@@ -142,6 +142,22 @@ class BenchReportTest {
     }
 
     @Test
+    void aCaseWithoutTheWorkloadReportsTheMedianOfItsRounds() {
+        BenchCase quiet = BenchPlan.matrix(6_000_000, SETTINGS).stream().filter(c -> !c.workload()).findFirst()
+                .orElseThrow();
+        BenchCase live = BenchPlan.matrix(6_000_000, SETTINGS).stream().filter(BenchCase::workload).findFirst()
+                .orElseThrow();
+        assertThat(BenchCommand.rounds(quiet)).isEqualTo(3);
+        assertThat(BenchCommand.rounds(live)).isEqualTo(1);
+
+        List<ScenarioResult> runs = List.of(result("a", 10, 2.9, PageCount.ZERO, false, 1.0),
+                result("a", 10, 2.2, PageCount.ZERO, false, 1.0), result("a", 10, 2.4, PageCount.ZERO, false, 1.0));
+        assertThat(BenchCommand.median(runs).seconds()).isEqualTo(2.4);
+        assertThat(BenchCommand.median(runs.subList(0, 2)).seconds()).isEqualTo(2.2);
+        assertThat(BenchCommand.median(runs.subList(0, 1)).seconds()).isEqualTo(2.9);
+    }
+
+    @Test
     void theGrowthStudyReusesTheMatrixAtItsOwnSizeOnly() {
         List<BenchCase> matrix = BenchPlan.matrix(6_000_000, SETTINGS);
         for (BenchCase growth : BenchPlan.growth(6_000_000, SETTINGS)) {

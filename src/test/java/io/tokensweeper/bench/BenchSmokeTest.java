@@ -67,4 +67,18 @@ class BenchSmokeTest {
             assertThat(new String(png, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
         }
     }
+
+    @Test
+    void refusesWalBudgetScenariosThatPacingOffWouldLeaveUnbudgeted() throws Exception {
+        Path config = CliRunner.writeConfig(tmp, CliRunner.databaseYaml(POSTGRES.database())
+                + "cleanup:\n  pacing:\n    enabled: false\n");
+
+        CliRunner.Outcome outcome = CliRunner.run("bench", config.toString(), "--rows", "3000", "--out",
+                tmp.resolve("bench").toString());
+
+        assertThat(outcome.succeeded()).isFalse();
+        assertThat(outcome.output()).contains("--wal-budget-mib 48: the WAL-budget scenarios need"
+                + " cleanup.pacing.enabled: true in the configuration (it is false)").doesNotContain("\tat ");
+        assertThat(tmp.resolve("bench")).doesNotExist();
+    }
 }
