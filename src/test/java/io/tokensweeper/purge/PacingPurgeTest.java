@@ -197,6 +197,7 @@ class PacingPurgeTest {
      * over the run's wall time, stays within the budget: an independent measure of what the pacer meters batch by
      * batch. The run writes several times the budget's second (full-page images after a checkpoint), which it
      * would write in well under a second unpaced, so a budget not kept fails here. Each worker keeps to its share.
+     * maxPause is shorter than the pauses the budget needs: they are taken in steps, each re-reading the WAL.
      */
     @ParameterizedTest
     @EnumSource(Way.class)
@@ -210,7 +211,7 @@ class PacingPurgeTest {
         long budget = 512 * 1024; // below what config.yml accepts (1MiB): a shorter test, the same metering
         BatchSettings batch = PurgeFixture.SMALL_BATCHES.withSize(1_000).withMethod(Optional.of(way.method))
                 .withWorkers(way.workers).withPacing(PacingSettings.DEFAULT.withLatencyFactor(0)
-                        .withMaxWalPerSecond(budget));
+                        .withMaxWalPerSecond(budget).withMaxPause(Duration.ofMillis(100)));
         PurgeService service = PurgeFixture.start(db, CONFIG, batch);
         db.execute("CHECKPOINT");
         String walBefore = db.queryString("SELECT pg_current_wal_insert_lsn()::text");

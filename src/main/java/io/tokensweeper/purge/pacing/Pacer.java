@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p>The WAL budget ({@code maxWalPerSecond}), apart from the signs: the server's WAL insert position is read before
  * the first batch, after each batch and after each pause; the pause after a batch is at least long enough for the
  * run's WAL since the last pause, over the time since then and the pause, to average the budget. What other
- * sessions write (the rate read during the last pause) is taken off ({@link WalBudget}); a parallel worker keeps
- * to its share of the budget, the other workers' WAL being the others' to it.
+ * sessions write (the rate read during the last pause) is taken off ({@link WalBudget}); a pause longer than
+ * maxPause is taken in steps of maxPause, each reading that rate again. A parallel worker keeps to its share of
+ * the budget, the other workers' WAL being the others' to it.
  *
  * <p>Probes: lock waiters can only be seen while the batch still holds its locks, so {@link #beforeCommit}
  * reads them inside the batch's own transaction, just before its commit, which ends that read too. Lag and
@@ -176,12 +177,32 @@ public final class Pacer {
         if (decision.waitForReplicas()) {
             waitForReplicas(connection);
         }
-        pause(Math.max(decision.pause().toNanos(), walPause));
-        if (walBudget != null && walBudget.begun() && !walProbeFailed) {
+        long step = Math.max(settings.maxPause().toNanos(), WalBudget.MIN_SAMPLE_NANOS);
+        pause(Math.max(decision.pause().toNanos(), Math.min(walPause, step)));
+        finishWalBudgetPause(connection, step);
+    }
+
+    /**
+     * The rest of the WAL budget's pause, in steps of at most maxPause, each re-reading the WAL position, so that
+     * what another session began to write during the batch stops counting as the run's once a step shows it; then
+     * the budget's next window begins.
+     */
+    private void finishWalBudgetPause(Connection connection, long step) throws SQLException, InterruptedException {
+        if (walBudget == null || !walBudget.begun()) {
+            return;
+        }
+        while (true) {
             long lsn = readWalPosition(connection);
-            if (lsn >= 0) {
-                walBudget.pauseEnded(lsn, nanoTime.getAsLong());
+            if (lsn < 0) {
+                return;
             }
+            long now = nanoTime.getAsLong();
+            long left = mustStop.getAsBoolean() ? 0 : walBudget.pauseLeft(lsn, now);
+            if (left <= 0) {
+                walBudget.pauseEnded(lsn, now);
+                return;
+            }
+            pause(Math.min(left, step));
         }
     }
 

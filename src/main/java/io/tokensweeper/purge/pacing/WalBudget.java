@@ -7,7 +7,8 @@ import java.time.Duration;
  * the last pause ended, less what other sessions wrote meanwhile, over the time since then, must average at most
  * {@code bytesPerSecond}; the pause after a batch makes up the difference. What other sessions write is measured
  * during the pauses, when the run writes nothing: that rate is taken off the run's windows (a bulk load elsewhere
- * must not stall the purge, and a parallel worker must not count the others' batches as its own).
+ * must not stall the purge, and a parallel worker must not count the others' batches as its own). A long pause is
+ * read again part way ({@link #pauseLeft}), so a bulk load that began during a batch stalls it for one step at most.
  */
 final class WalBudget {
     /** Pauses shorter than this say too little about the other sessions' rate: the last reading stays. */
@@ -57,6 +58,25 @@ final class WalBudget {
         }
         double atRate = ownBytes(lsn, nanos) * 1e9 / bytesPerSecond;
         return Math.max(0, (long) Math.ceil(atRate) - Math.max(0, nanos - windowNanos));
+    }
+
+    /**
+     * During the pause that began at the last {@link #pauseAfter}, at {@code lsn} and {@code nanos}: how much of it
+     * is still needed (nanos), the others' rate read from the pause so far. WAL that another session began to write
+     * during the batch (a bulk load) was counted as the run's when the pause was decided; once the pause shows that
+     * session's rate, it is taken off and the pause ends as soon as the run's own WAL is paid for.
+     */
+    long pauseLeft(long lsn, long nanos) {
+        if (!begun() || pauseLsn < 0) {
+            return 0;
+        }
+        long paused = Math.max(0, nanos - pauseNanos);
+        if (paused >= MIN_SAMPLE_NANOS) {
+            backgroundPerNano = Math.max(0, lsn - pauseLsn) / (double) paused;
+        }
+        double atRate = ownBytes(pauseLsn, pauseNanos) * 1e9 / bytesPerSecond;
+        long needed = (long) Math.ceil(atRate) - Math.max(0, pauseNanos - windowNanos);
+        return Math.max(0, needed - paused);
     }
 
     /** The pause ended at {@code lsn} and {@code nanos}: the others' rate is read from it, and the next window begins. */

@@ -65,6 +65,28 @@ class WalBudgetTest {
     }
 
     @Test
+    void aPauseReadAgainHalfWayEndsOnceTheRunsOwnWalIsPaidFor() {
+        WalBudget budget = new WalBudget(32 * MIB);
+        budget.begin(0, 0);
+        assertThat(budget.pauseAfter(8 * MIB, 40 * MS)).isEqualTo(210 * MS);
+
+        assertThat(budget.pauseLeft(8 * MIB, 140 * MS)).isEqualTo(110 * MS);
+        assertThat(budget.pauseLeft(8 * MIB, 250 * MS)).isZero();
+    }
+
+    @Test
+    void aBulkLoadThatBeganDuringTheBatchStopsCountingAsTheRunsOnceThePauseShowsIt() {
+        WalBudget budget = new WalBudget(32 * MIB);
+        budget.begin(0, 0);
+        // 8 MiB of the run's own in 40 ms, and 40 MiB of a bulk load (1,000 MiB a second) that began with the batch:
+        // all of it looks like the run's, 1.5 s of budget.
+        assertThat(budget.pauseAfter(48 * MIB, 40 * MS)).isEqualTo(1_460 * MS);
+
+        // 100 ms into the pause the bulk load has written 100 MiB more: its rate is known, the run's 8 MiB remain.
+        assertThat(budget.pauseLeft(148 * MIB, 140 * MS)).isEqualTo(110 * MS);
+    }
+
+    @Test
     void aPauseTooShortToTellKeepsTheLastReadingOfTheOthers() {
         WalBudget budget = new WalBudget(32 * MIB);
         budget.begin(0, 0);
