@@ -57,7 +57,7 @@ final class MethodChooser {
         for (DoomedRowPredicate.Part part : DoomedRowPredicate.parts(target)) {
             Optional<Walkable> stream = stream(part, byRange);
             if (stream.isEmpty()) {
-                return MethodChoice.heap("no index reads the rows " + part.label() + " in order (an index on "
+                return MethodChoice.heap("no index reads the rows " + part.label() + " in order (a btree index on "
                         + part.column().quoted() + (part.column().type() == ColumnType.BOOLEAN
                         ? ", partial WHERE " + part.column().quoted() + ", on a NOT NULL column such as the key"
                         : "") + " would let the index walk find them)");
@@ -120,7 +120,9 @@ final class MethodChooser {
 
     /**
      * The part walked through an index, if the planner reads it so: in key order (an index scan), or, for a
-     * small part, a bitmap of its index entries sorted; never by reading the table.
+     * small part, a bitmap of its index entries sorted; never by reading the table. The index must be a btree led
+     * by the key: each batch's bound reads the key in order from the index alone, which any other index (BRIN,
+     * hash, a btree led by another column) would make a read of the whole index, or the table, every batch.
      */
     private Optional<Walkable> stream(DoomedRowPredicate.Part part, boolean byRange) throws SQLException {
         // "revoked IS TRUE" does not prove a partial index's "WHERE revoked" to the planner; "revoked" does.
@@ -133,13 +135,23 @@ final class MethodChooser {
             JsonNode plan = plan("SELECT ctid FROM ONLY " + target.qualifiedTable() + " WHERE " + predicate
                     + " ORDER BY " + key.quoted() + ", ctid LIMIT " + batchSize);
             Optional<String> index = indexScan(plan);
-            if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")) {
+            if (index.isPresent() && !contains(plan, "Seq Scan") && !contains(plan, "Tid Range Scan")
+                    && btreeLedBy(index.get(), key.name())) {
                 return Optional.of(new Walkable(new KeysetStream(part.label(), index.get(), target.qualifiedTable(),
                         predicate, indexPredicate, key.quoted(), key.type(), keyExpression,
                         DoomedRowPredicate.sql(target), byRange), key.name()));
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether the table's index of that name is a btree whose first column is {@code keyColumn}. */
+    private boolean btreeLedBy(String index, String keyColumn) throws SQLException {
+        return Jdbc.oneBoolean(connection, "SELECT EXISTS (SELECT 1 FROM pg_index i"
+                + " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+                + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                + " WHERE i.indrelid = ?::bigint::oid AND c.relname = ? AND am.amname = 'btree' AND a.attname = ?)",
+                tableOid, index, keyColumn);
     }
 
     private record KeyColumn(String name, String type) {
