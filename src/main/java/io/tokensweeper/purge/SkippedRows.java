@@ -35,8 +35,18 @@ final class SkippedRows {
         return copy;
     }
 
+    /**
+     * The group a reason is counted in: its own while fewer than {@link #MAX_REASONS} are named, else
+     * {@link #OTHER_REASONS}. Rows kept without an error are always named: a trigger whose error message names
+     * each row makes a reason per row, which must not hide them.
+     */
+    private String groupOf(String reason) {
+        return counts.containsKey(reason) || counts.size() < MAX_REASONS || reason.equals(RowDeleter.KEPT_SILENTLY)
+                ? reason : OTHER_REASONS;
+    }
+
     void add(Tid tid, String reason, String key) {
-        String group = counts.containsKey(reason) || counts.size() < MAX_REASONS ? reason : OTHER_REASONS;
+        String group = groupOf(reason);
         counts.merge(group, 1L, Long::sum);
         List<String> keys = examples.computeIfAbsent(group, r -> new ArrayList<>());
         if (keys.size() < EXAMPLES && key != null) {
@@ -52,7 +62,10 @@ final class SkippedRows {
     /** Adds another worker's skipped rows of the same run. */
     void absorb(SkippedRows other) {
         other.counts.forEach((reason, rows) -> {
-            String group = counts.containsKey(reason) || counts.size() < MAX_REASONS ? reason : OTHER_REASONS;
+            if (rows == 0) {
+                return;
+            }
+            String group = groupOf(reason);
             counts.merge(group, rows, Long::sum);
             List<String> keys = examples.computeIfAbsent(group, r -> new ArrayList<>());
             for (String key : other.examples.getOrDefault(reason, List.of())) {
@@ -82,10 +95,10 @@ final class SkippedRows {
             Skipped row = retained.get(i);
             if (row.tid().equals(tid)) {
                 retained.remove(i);
-                counts.computeIfPresent(row.reason(), (r, n) -> n == 1 ? null : n - 1);
-                if (!counts.containsKey(row.reason())) {
-                    examples.remove(row.reason());
-                } else if (row.key() != null) {
+                // The group stays, empty, so that the row skipped again on a retry is counted under it again, not
+                // under "other reasons" when ten others are named by then.
+                counts.computeIfPresent(row.reason(), (r, n) -> n - 1);
+                if (row.key() != null) {
                     examples.get(row.reason()).remove(row.key());
                 }
                 total--;
@@ -109,7 +122,11 @@ final class SkippedRows {
 
     List<SkipGroup> groups() {
         List<SkipGroup> groups = new ArrayList<>();
-        counts.forEach((reason, rows) -> groups.add(new SkipGroup(reason, rows, List.copyOf(examples.get(reason)))));
+        counts.forEach((reason, rows) -> {
+            if (rows > 0) {
+                groups.add(new SkipGroup(reason, rows, List.copyOf(examples.get(reason))));
+            }
+        });
         return groups;
     }
 
