@@ -87,7 +87,7 @@ final class RowDeleter {
                 }
                 String reason = failure.kind() == DeleteFailure.Kind.TRANSIENT && "55P03".equals(e.getSQLState())
                         ? "locked by " + TableFacts.rowLockHolder(connection, target.qualifiedTable(), row.tid())
-                        + " past lock_timeout " + batch.lockTimeout().toMillis() + " ms, " + attempt + " time(s)"
+                        + " past lock_timeout " + batch.lockTimeout().toMillis() + " ms"
                         : failure.reason();
                 connection.commit();
                 progress.commit(connection, () -> {
