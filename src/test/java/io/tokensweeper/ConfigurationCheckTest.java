@@ -89,6 +89,15 @@ class ConfigurationCheckTest {
                 Arguments.of("cleanup:\n  pacing:\n    maxReplicationLag: -1s\n", "cleanup.pacing.maxReplicationLag"),
                 Arguments.of("cleanup:\n  batch:\n    pause: 10s\n  pacing:\n    maxPause: 2s\n",
                         "cleanup.pacing.maxPause 2 seconds must be at least batch.pause 10 seconds, the pause it grows from"),
+                // Found by an adversarial try: 150000d was taken as 292 years (a count of nanoseconds saturates),
+                // deleting a row expired 300 years ago that the setting keeps.
+                Arguments.of("cleanup:\n  refreshTokens:\n    retention: 150000d\n",
+                        "cleanup.refreshTokens.retention 150000 days is longer than 36500 days, the longest retention"
+                                + " taken"),
+                Arguments.of("cleanup:\n  passwordResets:\n    retention: 9223372036854775807d\n",
+                        "cleanup.passwordResets.retention 9223372036854775807 days is longer than 36500 days"),
+                Arguments.of("cleanup:\n  passwordResets:\n    table: refresh_tokens\n",
+                        "cleanup.passwordResets.table public.refresh_tokens is also refreshTokens.table"),
                 Arguments.of("scheduler:\n  checkinInterval: 110000000000 days\n",
                         "scheduler.checkinInterval must be at most 1 day"),
                 Arguments.of("database:\n  connectionTimeout: 4294967296 seconds\n",
@@ -121,6 +130,8 @@ class ConfigurationCheckTest {
                 "cleanup:\n  refreshTokens:\n    enabled: false\n    cron: \"0 0 0 1 1 ? 2020\"\n",
                 "cleanup:\n  refreshTokens:\n    vacuumAfterPurge: true\n    vacuumMinDeletedFraction: 0\n"
                         + "    vacuumTimeout: 24 days\n",
+                "cleanup:\n  refreshTokens:\n    retention: 36500d\n  passwordResets:\n    retention: 1999ms\n",
+                "cleanup:\n  passwordResets:\n    enabled: false\n    table: refresh_tokens\n",
                 "cleanup:\n  timeZone: \"+05:30\"\n",
                 "cleanup:\n  timeZone: GMT+05:30\n",
                 "cleanup:\n  timeZone: Z\n",

@@ -112,6 +112,36 @@ public class CleanupFactory {
         }
     }
 
+    /** A retention longer than a century is refused, naming it: see {@link TargetFactory#exactRetention}. */
+    @SelfValidation
+    public void validateRetentions(ViolationCollector violations) {
+        validateRetention(violations, "refreshTokens", refreshTokens);
+        validateRetention(violations, "passwordResets", passwordResets);
+    }
+
+    private static void validateRetention(ViolationCollector violations, String key, TargetFactory target) {
+        if (target != null && target.getRetention() != null && target.exactRetention().isEmpty()) {
+            violations.addViolation(key + ".retention", "{retention} is longer than {max}, the longest retention"
+                    + " taken", Map.of("retention", target.getRetention().toString(), "max",
+                    TargetFactory.MAX_RETENTION.toDays() + " days"));
+        }
+    }
+
+    /**
+     * The two jobs purge two tables by two rules: on one table, the one with the shorter retention or the other
+     * marker column would delete rows the other's setting keeps.
+     */
+    @SelfValidation
+    public void validateDistinctTables(ViolationCollector violations) {
+        if (refreshTokens != null && passwordResets != null && refreshTokens.isEnabled() && passwordResets.isEnabled()
+                && refreshTokens.getSchema() != null && refreshTokens.getSchema().equals(passwordResets.getSchema())
+                && refreshTokens.getTable() != null && refreshTokens.getTable().equals(passwordResets.getTable())) {
+            violations.addViolation("passwordResets.table", "{schema}.{table} is also refreshTokens.table: each job"
+                    + " purges its own table by its own rules, and one would delete rows the other's settings keep;"
+                    + " disable one job", Map.of("schema", passwordResets.getSchema(), "table", passwordResets.getTable()));
+        }
+    }
+
     /**
      * Each target's cron, checked in this one place: what {@link CronTranslator} refuses, and, for an enabled
      * target, an expression that never fires again (a past year, 31 February), which Quartz refuses at start.

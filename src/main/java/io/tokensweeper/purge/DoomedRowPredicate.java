@@ -1,5 +1,7 @@
 package io.tokensweeper.purge;
 
+import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -60,7 +62,8 @@ final class DoomedRowPredicate {
             // until they expire plus that period (reuse detection needs them until then anyway).
             return retained ? Optional.empty() : Optional.of(marker.quoted() + " IS TRUE");
         }
-        return Optional.of(retained ? beforeCutoff(marker, target, form) : marker.quoted() + " IS NOT NULL");
+        // A time in the future (a revocation scheduled ahead) has not happened yet: the row is live until then.
+        return Optional.of(beforeCutoff(marker, target, form));
     }
 
     /**
@@ -76,6 +79,20 @@ final class DoomedRowPredicate {
     }
 
     /**
+     * A span of elapsed time as an SQL interval, exactly to the microsecond (PostgreSQL's resolution), a part of a
+     * microsecond counted as a whole one: a longer retention keeps rows, never deletes them early. In hours and
+     * seconds, which PostgreSQL subtracts as elapsed time (days would be calendar days, 23 or 25 hours across a
+     * daylight-saving change in the session's zone); the seconds below an hour keep every microsecond in a double.
+     */
+    static String elapsed(Duration span) {
+        long micros = Math.addExact(Math.multiplyExact(span.getSeconds(), 1_000_000L),
+                (span.getNano() + 999) / 1_000);
+        long hourMicros = 3_600_000_000L;
+        return "make_interval(hours => " + micros / hourMicros + ", secs => "
+                + BigDecimal.valueOf(micros % hourMicros, 6).toPlainString() + ")";
+    }
+
+    /**
      * column &lt; now() - retention. A naive timestamp is compared twice: once against the cutoff
      * converted to the configured zone (so an index on the column is used), and once converted to an
      * instant, which keeps the row if the local time is ambiguous around a daylight-saving change.
@@ -84,7 +101,7 @@ final class DoomedRowPredicate {
         // Each cutoff is a subquery: computed once per statement (an InitPlan), not once per row scanned, by the
         // database's clock at the transaction's start, as now() is.
         String open = form == Form.EXACT ? "(SELECT " : "(";
-        String cutoff = "now() - make_interval(secs => " + target.retention().toSeconds() + ")";
+        String cutoff = "now() - " + elapsed(target.retention());
         if (type == ColumnType.TIMESTAMPTZ) {
             return column + " < " + open + cutoff + ")";
         }

@@ -128,7 +128,8 @@ public final class TargetCatalog {
             SideEffectCatalog.log(config.job(), display, sideEffects);
         }
         return new PurgeTarget(config.job(), config.getSchema(), config.getTable(), expiresAt, marker,
-                config.getTimestampZone(), config.getRetention().toJavaDuration(), sideEffects, partitioned,
+                config.getTimestampZone(), config.exactRetention().orElseThrow(() -> new IllegalStateException(
+                        "retention " + config.getRetention() + " above the limit passed validation")), sideEffects, partitioned,
                 Optional.empty(), partitioned && config.isDropDoomedPartitions());
     }
 

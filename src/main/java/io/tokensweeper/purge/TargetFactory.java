@@ -9,6 +9,7 @@ import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import java.time.ZoneId;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -158,6 +159,23 @@ public abstract class TargetFactory {
     @JsonProperty
     public void setRetention(Duration retention) {
         this.retention = retention;
+    }
+
+    /** The longest retention taken: a century, far beyond any token's life. */
+    public static final java.time.Duration MAX_RETENTION = java.time.Duration.ofDays(36_500);
+
+    /**
+     * The retention exactly, or empty when it is longer than {@link #MAX_RETENTION}. Not Dropwizard's toJavaDuration,
+     * which goes through a count of nanoseconds: one saturates at about 292 years, so a retention of 150000d would
+     * keep rows 292 years, deleting rows its setting keeps.
+     */
+    public Optional<java.time.Duration> exactRetention() {
+        try {
+            java.time.Duration exact = java.time.Duration.of(retention.getQuantity(), retention.getUnit().toChronoUnit());
+            return exact.compareTo(MAX_RETENTION) <= 0 ? Optional.of(exact) : Optional.empty();
+        } catch (ArithmeticException e) {
+            return Optional.empty();
+        }
     }
 
     @JsonProperty

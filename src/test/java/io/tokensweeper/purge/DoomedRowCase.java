@@ -74,7 +74,9 @@ record DoomedRowCase(String zone, ColumnType expiry, FlagKind flag, int anchor, 
         int index = anchor % (transitions.size() + 1);
         Instant aim = index == transitions.size() ? now.minusSeconds(Math.abs(delta))
                 : transitions.get(index).plusSeconds(delta);
-        return Duration.ofSeconds(Math.max(0, Duration.between(aim, now).getSeconds()));
+        // A part of a second too (whole microseconds, PostgreSQL's resolution): the cutoff must keep it exactly.
+        long micros = anchor % 3 == 0 ? 0 : Math.floorMod(delta * 7919, 1_000_000L);
+        return Duration.ofSeconds(Math.max(0, Duration.between(aim, now).getSeconds())).plusNanos(micros * 1_000);
     }
 
     private static List<Instant> recentTransitions(ZoneRules rules, Instant now) {
@@ -93,7 +95,7 @@ record DoomedRowCase(String zone, ColumnType expiry, FlagKind flag, int anchor, 
         TargetFactory config = PurgeFixture.refreshTokensOnly("public", table(), "expires_at", flagColumn)
                 .getRefreshTokens();
         config.setTimestampZone(zoneId);
-        config.setRetention(io.dropwizard.util.Duration.seconds(retention.getSeconds()));
+        config.setRetention(io.dropwizard.util.Duration.microseconds(retention.toNanos() / 1_000));
         return config;
     }
 

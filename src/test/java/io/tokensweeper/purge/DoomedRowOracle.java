@@ -40,7 +40,8 @@ final class DoomedRowOracle {
             case NONE -> false;
             // A boolean says nothing about when: with a retention, only the expiry can doom the row.
             case BOOLEAN -> retention.isZero() && Boolean.TRUE.equals(flag);
-            case TIMESTAMP, TIMESTAMPTZ -> flag != null && (retention.isZero() || passed(flag));
+            // A time is a moment the row was revoked/used: one still ahead (scheduled) has not happened yet.
+            case TIMESTAMP, TIMESTAMPTZ -> passed(flag);
         };
     }
 
