@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * checked against the live catalog at start ({@link TargetCatalog}) before any SQL uses it.
  */
 public abstract class TargetFactory {
+    /** The longest retention taken: a century, far beyond any token's life. */
+    public static final java.time.Duration MAX_RETENTION = java.time.Duration.ofDays(36_500);
+
     /** The revokedColumn/usedColumn of a table that has no such column: then only the expiry counts. */
     public static final String NO_FLAG_COLUMN = "none";
 
@@ -160,9 +163,6 @@ public abstract class TargetFactory {
     public void setRetention(Duration retention) {
         this.retention = retention;
     }
-
-    /** The longest retention taken: a century, far beyond any token's life. */
-    public static final java.time.Duration MAX_RETENTION = java.time.Duration.ofDays(36_500);
 
     /**
      * The retention exactly, or empty when it is longer than {@link #MAX_RETENTION}. Not Dropwizard's toJavaDuration,

@@ -111,13 +111,11 @@ class SkippedRowsPurgeTest {
         assertThat(count("expires_at < now()")).isZero();
     }
 
-    @Test
-    void aTriggerThatRaisesOrSilentlyKeepsRowsIsGoneAroundAndReported() {
-        TestDatabase db = POSTGRES.database();
-        seed("doomed", 5_000, true);
-        seed("protected", 3, true);
-        seed("kept-silently", 2, true);
-        seed("doomed", 5_000, true);
+    /**
+     * A BEFORE DELETE trigger that raises for rows tagged 'protected', naming each row's id in its error, and keeps
+     * rows tagged 'kept-silently' without an error (returns NULL).
+     */
+    private static void refuseProtectedKeepSilently(TestDatabase db) {
         db.execute("""
                 CREATE OR REPLACE FUNCTION public.refuse_protected() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
@@ -128,6 +126,16 @@ class SkippedRowsPurgeTest {
                 CREATE TRIGGER refuse_protected BEFORE DELETE ON public.refresh_tokens
                   FOR EACH ROW EXECUTE FUNCTION public.refuse_protected();
                 """);
+    }
+
+    @Test
+    void aTriggerThatRaisesOrSilentlyKeepsRowsIsGoneAroundAndReported() {
+        TestDatabase db = POSTGRES.database();
+        seed("doomed", 5_000, true);
+        seed("protected", 3, true);
+        seed("kept-silently", 2, true);
+        seed("doomed", 5_000, true);
+        refuseProtectedKeepSilently(db);
 
         PurgeResult result = run(BATCHES);
 
@@ -154,16 +162,7 @@ class SkippedRowsPurgeTest {
         seed("protected", 30, true);
         seed("doomed", 1_000, true);
         seed("kept-silently", 10, true);
-        db.execute("""
-                CREATE OR REPLACE FUNCTION public.refuse_protected() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                  IF OLD.tag = 'protected' THEN RAISE EXCEPTION 'token % is protected', OLD.id; END IF;
-                  IF OLD.tag = 'kept-silently' THEN RETURN NULL; END IF;
-                  RETURN OLD;
-                END $$;
-                CREATE TRIGGER refuse_protected BEFORE DELETE ON public.refresh_tokens
-                  FOR EACH ROW EXECUTE FUNCTION public.refuse_protected();
-                """);
+        refuseProtectedKeepSilently(db);
 
         PurgeResult result = run(BATCHES);
 
